@@ -1,0 +1,81 @@
+"""The command line every job shares: argparse types, common options, exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2 (orchestrators log one line)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def base_parser(job: str, description: str) -> OneLineParser:
+    parser = OneLineParser(prog=f"spark-submit.sh {job}", description=description)
+    parser.add_argument("--env", default="local", help="configuration conf/ENV.toml (default: local)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one configuration value (repeatable)",
+    )
+    parser.add_argument("--master", help="Spark master URL (default: the environment's spark.master)")
+    return parser
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be greater than 0")
+    return value
+
+
+def rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be a rate between 0 and 1")
+    return value
+
+
+def existing_dir(text: str) -> str:
+    """A local directory that must exist; URIs (s3a://...) are checked by Spark itself."""
+    if "://" not in text and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"directory '{text}' does not exist")
+    return text
+
+
+def existing_file(text: str) -> str:
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"file '{text}' does not exist")
+    return text
+
+
+def fail_usage(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+    parser.error(message)
+    raise AssertionError("unreachable")

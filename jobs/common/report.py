@@ -1,0 +1,32 @@
+"""The one JSON line a job prints at its end, for the orchestrator's log."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+
+class JobReport:
+    """Collects a job's counts; `emit` prints them as the job's last line on stdout."""
+
+    def __init__(self, job: str) -> None:
+        self.job = job
+        self.started = time.monotonic()
+        self.counts: dict[str, Any] = {}
+
+    def add(self, **counts: Any) -> None:
+        self.counts.update(counts)
+
+    def emit(self, status: str = "ok", **extra: Any) -> dict[str, Any]:
+        line = {
+            "job": self.job,
+            "status": status,
+            **self.counts,
+            **extra,
+            "seconds": round(time.monotonic() - self.started, 3),
+        }
+        sys.stdout.write(json.dumps(line, default=str, sort_keys=False) + "\n")
+        sys.stdout.flush()
+        return line

@@ -1,0 +1,34 @@
+"""The Spark session of a job, configured from conf/ (spark-submit.sh passes the same settings)."""
+
+from __future__ import annotations
+
+import os
+
+from pyspark.sql import SparkSession
+
+from jobs.common.config import LOG4J_CONF, Conf
+
+# Dates in the lake are UTC calendar dates of the events (events.md): not a setting.
+SESSION_TIME_ZONE = "UTC"
+
+
+def spark_settings(conf: Conf, master: str | None = None) -> dict[str, str]:
+    """Everything a session needs: master, Delta packages, and the environment's spark.conf."""
+    settings = {str(k): str(v) for k, v in conf.section("spark").get("conf", {}).items()}
+    settings["spark.master"] = master or conf.get("spark.master")
+    settings["spark.jars.packages"] = ",".join(conf.get("spark.packages"))
+    settings["spark.sql.session.timeZone"] = SESSION_TIME_ZONE
+    settings.setdefault("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG4J_CONF}")
+    return settings
+
+
+def start_spark(job: str, conf: Conf, master: str | None = None) -> SparkSession:
+    """Join the session spark-submit prepared, or build one (tests, `python -m jobs.X`)."""
+    builder = SparkSession.builder.appName(f"shortvideo-{job}")
+    if not os.environ.get("SPARK_SUBMIT_OPTS_FROM_LAUNCHER"):
+        for key, value in spark_settings(conf, master).items():
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.conf.set("spark.sql.session.timeZone", SESSION_TIME_ZONE)
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transforms, composed by the jobs with DataFrame.transform."""

@@ -1,0 +1,203 @@
+"""Parse landing lines and judge them against the events.md contract.
+
+A line is blank (ignored), bad (it gets a reason code and goes to the quarantine) or valid.
+Every rule comes from schemas/landing.py; the checks are Spark expressions only (no Python UDF),
+ordered so the cheap ones run first and the costly ones only on lines that need them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from schemas.landing import Feed, FieldRule
+
+# Reason codes, in the order a line is judged: the first that applies is recorded.
+MALFORMED_JSON = "malformed_json"
+MISSING_FIELD = "missing_field"
+WRONG_TYPE = "wrong_type"
+UNKNOWN_ENUM = "unknown_enum"
+NEGATIVE_VALUE = "negative_value"
+OUT_OF_RANGE = "out_of_range"
+BAD_TIMESTAMP = "bad_timestamp"
+BAD_DATE = "bad_date"
+TIMESTAMP_TOO_OLD = "timestamp_too_old"
+TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+
+REASONS = (
+    MALFORMED_JSON,
+    MISSING_FIELD,
+    WRONG_TYPE,
+    UNKNOWN_ENUM,
+    NEGATIVE_VALUE,
+    OUT_OF_RANGE,
+    BAD_TIMESTAMP,
+    BAD_DATE,
+    TIMESTAMP_TOO_OLD,
+    TIMESTAMP_IN_FUTURE,
+)
+
+CORRUPT = "_corrupt_record"
+JSON_OPTIONS = {
+    "mode": "PERMISSIVE",
+    "columnNameOfCorruptRecord": CORRUPT,
+    # NaN / Infinity literals are not JSON.
+    "allowNonNumericNumbers": "false",
+}
+# ISO-8601 date-time with an offset or Z, as events.md requires; the cast then checks the calendar.
+ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+INT32_MAX = 2_147_483_647
+# Kinds of JSON value whose Spark parse would silently accept another JSON type (a number read
+# into a string column): for these the raw text is checked for the expected opening token.
+TEXT_KINDS = {"string": '"', "timestamp": '"', "date": '"', "object": r"\{"}
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The time rules of events.md, fixed for one micro-batch."""
+
+    ingested_at: dt.datetime
+    earliest_event: dt.datetime
+    max_future: dt.timedelta
+
+    @property
+    def latest_event(self) -> dt.datetime:
+        return self.ingested_at + self.max_future
+
+
+def with_blank_flag(lines: DataFrame) -> DataFrame:
+    return lines.withColumn("is_blank", F.trim(F.col("value")) == "")
+
+
+def parse_lines(lines: DataFrame, feed: Feed) -> DataFrame:
+    """`value` (one landing line) -> `parsed`: a struct of the feed's fields, typed."""
+    schema = feed.json_schema.add(CORRUPT, "string")
+    return lines.withColumn("parsed", F.from_json(F.col("value"), schema, JSON_OPTIONS))
+
+
+def _field(rule: FieldRule) -> Column:
+    return F.col("parsed")[rule.name]
+
+
+def _key_pattern(rule: FieldRule, value_start: str) -> str:
+    return f'"{rule.name}"\\s*:\\s*{value_start}'
+
+
+def _present_not_null(rule: FieldRule) -> Column:
+    """The raw line carries the field with a non-null value (used only when the parse lost it)."""
+    return F.col("value").rlike(_key_pattern(rule, r"[^\sn]"))
+
+
+def _text_tokens_ok(feed: Feed) -> Column:
+    """Fast path: every text field that parsed is written as a JSON string (or object) in the line.
+
+    One regexp_count over the line instead of one regex per field; only lines where the count
+    falls short get the per-field check that names the culprit.
+    """
+    text_rules = [r for r in feed.rules if r.json_type in TEXT_KINDS]
+    pattern = "|".join(_key_pattern(r, TEXT_KINDS[r.json_type]) for r in text_rules)
+    parsed_text_fields = sum((_field(r).isNotNull().cast("int") for r in text_rules), F.lit(0))
+    return F.regexp_count(F.col("value"), F.lit(pattern)) >= parsed_text_fields
+
+
+def _is_required(rule: FieldRule) -> Column | None:
+    if rule.required:
+        return F.lit(True)
+    if rule.required_when:
+        other, expected = rule.required_when
+        return F.col("parsed")[other] == expected
+    return None
+
+
+def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]]:
+    """(condition, reason, detail) in judging order; the first true condition wins."""
+    malformed = F.col("parsed")[CORRUPT].isNotNull() & F.json_object_keys(F.col("value")).isNull()
+    checks: list[tuple[Column, str, str | None]] = [(malformed, MALFORMED_JSON, None)]
+
+    lost_in_parse = F.col("parsed")[CORRUPT].isNotNull()
+    for rule in feed.rules:
+        required = _is_required(rule)
+        if required is not None:
+            absent = _field(rule).isNull() & ~(lost_in_parse & _present_not_null(rule))
+            checks.append((required & absent, MISSING_FIELD, rule.name))
+
+    text_ok = _text_tokens_ok(feed)
+    for rule in feed.rules:
+        if rule.json_type in TEXT_KINDS:
+            wrong = ~text_ok & _field(rule).isNotNull() & ~F.col("value").rlike(
+                _key_pattern(rule, TEXT_KINDS[rule.json_type])
+            )
+        else:
+            wrong = _field(rule).isNull() & lost_in_parse & _present_not_null(rule)
+        checks.append((wrong, WRONG_TYPE, rule.name))
+
+    for rule in feed.rules:
+        if rule.enum:
+            checks.append((_field(rule).isNotNull() & ~_field(rule).isin(*rule.enum), UNKNOWN_ENUM, rule.name))
+
+    for rule in feed.rules:
+        value = _field(rule)
+        if rule.json_type == "number":
+            not_finite = F.isnan(value) | (F.abs(value) == float("inf"))
+            checks.append((not_finite, OUT_OF_RANGE, rule.name))
+        if rule.minimum is not None:
+            reason = NEGATIVE_VALUE if rule.minimum == 0 else OUT_OF_RANGE
+            checks.append((value < rule.minimum, reason, rule.name))
+        maximum = rule.maximum if rule.maximum is not None else (INT32_MAX if rule.json_type == "integer" else None)
+        if maximum is not None:
+            checks.append((value > maximum, OUT_OF_RANGE, rule.name))
+
+    for rule in feed.rules:
+        if rule.json_type == "timestamp":
+            parsed = F.col(rule.name)
+            checks += [
+                (_field(rule).isNotNull() & parsed.isNull(), BAD_TIMESTAMP, rule.name),
+                (parsed < F.lit(clock.earliest_event), TIMESTAMP_TOO_OLD, rule.name),
+                (parsed > F.lit(clock.latest_event), TIMESTAMP_IN_FUTURE, rule.name),
+            ]
+        elif rule.json_type == "date":
+            checks.append((_field(rule).isNotNull() & F.col(rule.name).isNull(), BAD_DATE, rule.name))
+    return checks
+
+
+def _typed_value(rule: FieldRule) -> Column:
+    raw = _field(rule)
+    if rule.json_type == "timestamp":
+        return F.when(raw.rlike(ISO_TIMESTAMP), raw.try_cast("timestamp"))
+    if rule.json_type == "date":
+        return F.when(raw.rlike(ISO_DATE), raw.try_cast("date"))
+    return raw
+
+
+def classify_lines(lines: DataFrame, feed: Feed, clock: Clock) -> DataFrame:
+    """Non-blank lines (`value`, `source_file`) -> the feed's typed fields plus `reason`/`reason_detail`.
+
+    `reason` is null for a valid line; otherwise the first broken rule of events.md.
+    """
+    parsed = lines.transform(parse_lines, feed)
+    typed = parsed.select(
+        "value",
+        "source_file",
+        "parsed",
+        *[_typed_value(rule).alias(rule.name) for rule in feed.rules],
+    )
+    first_violation = F.coalesce(
+        *[
+            F.when(condition, F.struct(F.lit(reason).alias("reason"), F.lit(detail).cast("string").alias("detail")))
+            for condition, reason, detail in _violations(feed, clock)
+        ]
+    )
+    return (
+        typed.withColumn("violation", first_violation)
+        .select(
+            "value",
+            "source_file",
+            *[rule.name for rule in feed.rules],
+            F.col("violation.reason").alias("reason"),
+            F.col("violation.detail").alias("reason_detail"),
+        )
+    )

@@ -1,0 +1,263 @@
+"""The lake's tables: the data model's star schema (see shared/spec), the quarantine and ops tables.
+
+Surrogate keys are BIGINT: they are 64-bit hashes of the natural keys (jobs/common/keys.py), so a
+stream never waits for a dimension and the same id always gets the same key.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+
+from schemas.spec import TableSpec, col
+
+KEY = T.LongType()
+
+dim_users = TableSpec(
+    name="dim_users",
+    kind="dimension",
+    comment="Users, current state: one row per user (creators and consumers).",
+    schema=T.StructType([
+        col("user_key", KEY, "Surrogate key: xxhash64 of user_id", nullable=False, pii=True),
+        col("user_id", T.StringType(), "Natural key from the app", nullable=False, pii=True),
+        col("registration_date", T.DateType(), "Day the account was created"),
+        col("user_type", T.StringType(), "creator, consumer or both"),
+        col("creator_tier", T.StringType(), "casual, rising, established, top; null for consumers"),
+        col("region", T.StringType(), "Country or region code"),
+        col("follower_count", T.IntegerType(), "Followers at the latest change"),
+        col("following_count", T.IntegerType(), "Accounts followed at the latest change"),
+        col("analytics_consent", T.BooleanType(), "false: the user opted out of analytics"),
+        col("is_deleted", T.BooleanType(), "The account was deleted (op = delete)", nullable=False),
+        col("updated_at", T.TimestampType(), "updated_at of the change that produced this row", nullable=False),
+    ]),
+)
+
+dim_users_history = TableSpec(
+    name="dim_users_history",
+    kind="history",
+    comment="Attribute history of users (type 2): creator tier, user type and region over time.",
+    schema=T.StructType([
+        col("user_key", KEY, "Surrogate key of the user", nullable=False, pii=True),
+        col("user_id", T.StringType(), "Natural key of the user", nullable=False, pii=True),
+        col("user_type", T.StringType(), "creator, consumer or both in this period"),
+        col("creator_tier", T.StringType(), "Creator tier in this period"),
+        col("region", T.StringType(), "Region in this period"),
+        col("valid_from", T.TimestampType(), "Start of the period (updated_at of the change)", nullable=False),
+        col("valid_to", T.TimestampType(), "End of the period, exclusive; null while current"),
+        col("is_current", T.BooleanType(), "The period that is in force now", nullable=False),
+    ]),
+)
+
+dim_content = TableSpec(
+    name="dim_content",
+    kind="dimension",
+    comment="Videos, current state: one row per video, linked to its creator.",
+    schema=T.StructType([
+        col("content_key", KEY, "Surrogate key: xxhash64 of content_id", nullable=False),
+        col("content_id", T.StringType(), "Natural key of the video", nullable=False),
+        col("creator_user_key", KEY, "FK to dim_users.user_key of the creator", pii=True),
+        col("creator_id", T.StringType(), "user_id of the creator", pii=True),
+        col("content_type", T.StringType(), "original, remix, duet or response"),
+        col("category", T.StringType(), "dance, comedy, education, ..."),
+        col("duration_seconds", T.IntegerType(), "Length of the video"),
+        col("music_id", T.StringType(), "Sound used, if any"),
+        col("hashtags", T.ArrayType(T.StringType()), "Hashtags (the model's JSON array)"),
+        col("effects_used", T.ArrayType(T.StringType()), "Filters and effects (the model's JSON array)"),
+        col("upload_timestamp", T.TimestampType(), "When the video was posted (UTC)"),
+        col("moderation_status", T.StringType(), "approved, pending or removed"),
+        col("is_deleted", T.BooleanType(), "Taken down (op = delete)", nullable=False),
+        col("updated_at", T.TimestampType(), "updated_at of the change that produced this row", nullable=False),
+    ]),
+)
+
+dim_date = TableSpec(
+    name="dim_date",
+    kind="dimension",
+    comment="Calendar at hourly grain, UTC: one row per hour any fact uses.",
+    schema=T.StructType([
+        col("date_key", T.IntegerType(), "UTC hour as yyyymmddhh", nullable=False),
+        col("full_date", T.DateType(), "UTC calendar date", nullable=False),
+        col("year", T.IntegerType(), "Year", nullable=False),
+        col("month", T.IntegerType(), "Month 1..12", nullable=False),
+        col("day_of_month", T.IntegerType(), "Day 1..31", nullable=False),
+        col("day_of_week", T.IntegerType(), "1 = Sunday .. 7 = Saturday (Spark's dayofweek)", nullable=False),
+        col("hour", T.IntegerType(), "Hour 0..23", nullable=False),
+        col("is_weekend", T.BooleanType(), "Saturday or Sunday", nullable=False),
+    ]),
+)
+
+dim_engagement_type = TableSpec(
+    name="dim_engagement_type",
+    kind="dimension",
+    comment="Kinds of interaction and their scoring weights (from configuration).",
+    schema=T.StructType([
+        col("engagement_key", T.IntegerType(), "Fixed key from configuration", nullable=False),
+        col("engagement_type", T.StringType(), "view, like, comment, ...", nullable=False),
+        col("engagement_weight", T.IntegerType(), "Weight in the engagement score", nullable=False),
+        col("counts_as_view", T.BooleanType(), "Counts towards views (when it qualifies)", nullable=False),
+    ]),
+)
+
+fact_content_engagements = TableSpec(
+    name="fact_content_engagements",
+    kind="fact",
+    comment="One row per accepted engagement event (duplicates dropped, bad lines quarantined).",
+    partition_by=("event_date",),
+    schema=T.StructType([
+        col("engagement_id", KEY, "Surrogate key: xxhash64 of event_id", nullable=False),
+        col("event_id", T.StringType(), "The producer's event id, kept to detect duplicates", nullable=False),
+        col("user_key", KEY, "FK to dim_users", nullable=False, pii=True),
+        col("content_key", KEY, "FK to dim_content", nullable=False),
+        col("engagement_key", T.IntegerType(), "FK to dim_engagement_type", nullable=False),
+        col("date_key", T.IntegerType(), "FK to dim_date: the event's UTC hour", nullable=False),
+        col("engagement_timestamp", T.TimestampType(), "When it happened (UTC)", nullable=False),
+        col("watch_duration_seconds", T.DoubleType(), "Seconds watched"),
+        col("completion_percentage", T.DoubleType(), "Share of the video watched, 0..100"),
+        col("engagement_context", T.StringType(), "Where it happened: for_you, following, search, ..."),
+        col("user_id", T.StringType(), "Natural key of the acting user", nullable=False, pii=True),
+        col("content_id", T.StringType(), "Natural key of the video", nullable=False),
+        col("client", T.StringType(), "Producer metadata as JSON, kept and never interpreted", pii=True),
+        col("source_file", T.StringType(), "Landing file the event came from"),
+        col("ingested_at", T.TimestampType(), "When the ingest accepted it", nullable=False),
+        col("event_date", T.DateType(), "UTC date of engagement_timestamp (partition)", nullable=False),
+    ]),
+)
+
+fact_discovery_events = TableSpec(
+    name="fact_discovery_events",
+    kind="fact",
+    comment="One row per accepted feed impression / discovery event.",
+    partition_by=("event_date",),
+    schema=T.StructType([
+        col("discovery_id", KEY, "Surrogate key: xxhash64 of the producer's discovery_id", nullable=False),
+        col("event_id", T.StringType(), "The producer's discovery_id, kept to detect duplicates", nullable=False),
+        col("user_key", KEY, "FK to dim_users", nullable=False, pii=True),
+        col("content_key", KEY, "FK to dim_content", nullable=False),
+        col("date_key", T.IntegerType(), "FK to dim_date: the event's UTC hour", nullable=False),
+        col("discovery_source", T.StringType(), "for_you, following, search, ... or other", nullable=False),
+        col("position_in_feed", T.IntegerType(), "0 = first slot", nullable=False),
+        col("discovery_timestamp", T.TimestampType(), "When it was shown (UTC)", nullable=False),
+        col("clicked_through", T.BooleanType(), "The user engaged from this impression", nullable=False),
+        col("time_to_engagement", T.DoubleType(), "Seconds until engagement; null without one"),
+        col("experiment_id", T.StringType(), "A/B test of the feed that served it"),
+        col("variant", T.StringType(), "A/B variant"),
+        col("user_id", T.StringType(), "Natural key of the user", nullable=False, pii=True),
+        col("content_id", T.StringType(), "Natural key of the video", nullable=False),
+        col("source_file", T.StringType(), "Landing file the event came from"),
+        col("ingested_at", T.TimestampType(), "When the ingest accepted it", nullable=False),
+        col("event_date", T.DateType(), "UTC date of discovery_timestamp (partition)", nullable=False),
+    ]),
+)
+
+fact_content_performance = TableSpec(
+    name="fact_content_performance",
+    kind="fact",
+    comment="Daily performance per video (metrics.md rules); one row per content per day with engagement.",
+    partition_by=("event_date",),
+    schema=T.StructType([
+        col("content_key", KEY, "FK to dim_content", nullable=False),
+        col("date_key", T.IntegerType(), "FK to dim_date: hour 00 of the day", nullable=False),
+        col("total_views", T.IntegerType(), "Qualifying views (view, >= 3 s)", nullable=False),
+        col("unique_viewers", T.IntegerType(), "Distinct users with a qualifying view", nullable=False),
+        col("total_likes", T.IntegerType(), "like events", nullable=False),
+        col("total_comments", T.IntegerType(), "comment events", nullable=False),
+        col("total_shares", T.IntegerType(), "share events", nullable=False),
+        col("total_saves", T.IntegerType(), "save events", nullable=False),
+        col("avg_watch_duration", T.DoubleType(), "Mean watch seconds of qualifying views"),
+        col("completion_rate", T.DoubleType(), "Mean completion (0..1) of qualifying views that carry one"),
+        col("engagement_score", T.LongType(), "Sum of weight x count, completion bonus included", nullable=False),
+        col("viral_score", T.IntegerType(), "100 x score / creator's 30-day baseline; 500 Trending, 1000 Viral"),
+        col("event_date", T.DateType(), "The day described (partition)", nullable=False),
+    ]),
+)
+
+fact_creator_analytics = TableSpec(
+    name="fact_creator_analytics",
+    kind="fact",
+    comment="Daily analytics per creator; one row per creator per day with any activity.",
+    partition_by=("event_date",),
+    schema=T.StructType([
+        col("user_key", KEY, "FK to dim_users: the creator", nullable=False, pii=True),
+        col("date_key", T.IntegerType(), "FK to dim_date: hour 00 of the day", nullable=False),
+        col("content_posted", T.IntegerType(), "Videos uploaded that day", nullable=False),
+        col("total_views_received", T.IntegerType(), "Qualifying views on the creator's videos", nullable=False),
+        col("total_engagements_received", T.IntegerType(), "like/comment/share/save/duet/remix received", nullable=False),
+        col("new_followers", T.IntegerType(), "follow events on the creator's videos", nullable=False),
+        col("follower_churn", T.IntegerType(), "unfollow events on the creator's videos", nullable=False),
+        col("engagement_rate", T.DoubleType(), "engagements / views; null without views"),
+        col("trending_content_ids", T.StringType(), "JSON array of Trending/Viral content ids, best first"),
+        col("event_date", T.DateType(), "The day described (partition)", nullable=False),
+    ]),
+)
+
+quarantine = TableSpec(
+    name="quarantine",
+    kind="quarantine",
+    comment="Landing lines that broke the events.md contract, with their raw text and a reason code.",
+    partition_by=("ingest_date",),
+    schema=T.StructType([
+        col("feed", T.StringType(), "engagements, discovery, users or content", nullable=False),
+        col("reason", T.StringType(), "Reason code (README: quarantine reasons)", nullable=False),
+        col("reason_detail", T.StringType(), "The field or value at fault"),
+        col("raw_line", T.StringType(), "The line exactly as it landed", nullable=False, pii=True),
+        col("user_id", T.StringType(), "user_id when the line yields one (for erasure)", pii=True),
+        col("source_file", T.StringType(), "Landing file of the line", nullable=False),
+        col("ingested_at", T.TimestampType(), "When the ingest read it", nullable=False),
+        col("batch_id", T.LongType(), "Micro-batch of the stream that read it", nullable=False),
+        col("ingest_date", T.DateType(), "UTC date of ingested_at (partition, for retention)", nullable=False),
+    ]),
+)
+
+ops_ingest_batches = TableSpec(
+    name="ops_ingest_batches",
+    kind="ops",
+    comment="One row per ingest micro-batch and feed: what it read and what became of it.",
+    schema=T.StructType([
+        col("feed", T.StringType(), "engagements or discovery", nullable=False),
+        col("app_id", T.StringType(), "Stream identity (txnAppId of its Delta writes)", nullable=False),
+        col("batch_id", T.LongType(), "Micro-batch id (txnVersion of its Delta writes)", nullable=False),
+        col("files", T.LongType(), "Landing files in the batch", nullable=False),
+        col("lines_read", T.LongType(), "Non-blank lines read", nullable=False),
+        col("blank_lines", T.LongType(), "Blank lines ignored", nullable=False),
+        col("accepted", T.LongType(), "Rows appended to the fact table", nullable=False),
+        col("duplicates", T.LongType(), "Lines dropped as repeat deliveries", nullable=False),
+        col("quarantined", T.LongType(), "Lines sent to the quarantine", nullable=False),
+        col("started_at", T.TimestampType(), "Batch start", nullable=False),
+        col("finished_at", T.TimestampType(), "Batch end", nullable=False),
+    ]),
+)
+
+ops_ingest_arrivals = TableSpec(
+    name="ops_ingest_arrivals",
+    kind="ops",
+    comment="Which fact partitions each ingest batch appended to, and whether the data was late.",
+    schema=T.StructType([
+        col("feed", T.StringType(), "engagements or discovery", nullable=False),
+        col("event_date", T.DateType(), "Partition that received rows", nullable=False),
+        col("rows", T.LongType(), "Rows appended to it", nullable=False),
+        col("is_late", T.BooleanType(), "event_date is before the ingest's UTC date", nullable=False),
+        col("app_id", T.StringType(), "Stream identity", nullable=False),
+        col("batch_id", T.LongType(), "Micro-batch id", nullable=False),
+        col("ingested_at", T.TimestampType(), "When the batch was written", nullable=False),
+    ]),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (
+    dim_users,
+    dim_users_history,
+    dim_content,
+    dim_date,
+    dim_engagement_type,
+    fact_content_engagements,
+    fact_discovery_events,
+    fact_content_performance,
+    fact_creator_analytics,
+    quarantine,
+    ops_ingest_batches,
+    ops_ingest_arrivals,
+)
+
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in ALL_TABLES}
+
+
+def table(name: str) -> TableSpec:
+    return TABLES[name]

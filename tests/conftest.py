@@ -1,0 +1,33 @@
+"""One SparkSession (with Delta) for the whole test run, configured like the local environment."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import SparkSession
+
+from jobs.common.config import load_conf
+from jobs.common.spark import spark_settings
+
+
+@pytest.fixture(scope="session")
+def conf():
+    return load_conf("local")
+
+
+@pytest.fixture(scope="session")
+def spark(conf) -> SparkSession:
+    settings = spark_settings(conf, master="local[2]")
+    settings.update({
+        "spark.sql.shuffle.partitions": "2",
+        "spark.default.parallelism": "2",
+        "spark.ui.enabled": "false",
+        "spark.driver.memory": "2g",
+        "spark.databricks.delta.snapshotPartitions": "2",
+    })
+    builder = SparkSession.builder.appName("shortvideo-tests")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
