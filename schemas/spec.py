@@ -36,7 +36,7 @@ class TableSpec:
             f.name
             for f in self.schema.fields
             if not f.metadata.get("pii") and f.name not in self.partition_by
-            and isinstance(f.dataType, (T.NumericType, T.DateType, T.TimestampType, T.StringType, T.BooleanType))
+            and isinstance(f.dataType, (T.NumericType, T.DateType, T.TimestampType, T.StringType))
         ]
 
     @property

@@ -30,3 +30,15 @@ class JobReport:
         sys.stdout.write(json.dumps(line, default=str, sort_keys=False) + "\n")
         sys.stdout.flush()
         return line
+
+
+def configure_logging() -> None:
+    """Our own progress lines on stderr; quiet unless SHORTVIDEO_LOG_LEVEL asks (e.g. INFO)."""
+    import logging
+    import os
+
+    logging.basicConfig(
+        level=os.environ.get("SHORTVIDEO_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )

@@ -92,16 +92,38 @@ def _present_not_null(rule: FieldRule) -> Column:
     return F.col("value").rlike(_key_pattern(rule, r"[^\sn]"))
 
 
-def _text_tokens_ok(feed: Feed) -> Column:
-    """Fast path: every text field that parsed is written as a JSON string (or object) in the line.
+def _text_flag(rule: FieldRule) -> str:
+    return f"_{rule.name}_is_text"
 
-    One regexp_count over the line instead of one regex per field; only lines where the count
-    falls short get the per-field check that names the culprit.
+
+def _could_be_another_json_type(rule: FieldRule) -> Column:
+    """Cheap look at the parsed text: could it have been a number, boolean, object or array?
+
+    Ids like "u123" or timestamps like "2026-...T..." cannot, so almost no line needs the raw
+    line searched; a digit-only id or an object-looking string does, and is then checked exactly.
     """
-    text_rules = [r for r in feed.rules if r.json_type in TEXT_KINDS]
-    pattern = "|".join(_key_pattern(r, TEXT_KINDS[r.json_type]) for r in text_rules)
-    parsed_text_fields = sum((_field(r).isNotNull().cast("int") for r in text_rules), F.lit(0))
-    return F.regexp_count(F.col("value"), F.lit(pattern)) >= parsed_text_fields
+    value = _field(rule)
+    if rule.json_type == "object":
+        return ~value.startswith("{")
+    if rule.json_type == "timestamp":
+        return ~F.substring(value, 11, 1).isin("T", "t")
+    if rule.json_type == "date":
+        return F.substring(value, 5, 1) != "-"
+    return F.substring(value, 1, 1).isin(*"-0123456789{[") | value.isin("true", "false")
+
+
+def _written_as_text(rule: FieldRule) -> Column:
+    """The field, when the parse kept it, is written as a JSON string (or object) in the raw line.
+
+    Spark's JSON parser reads any JSON value into a string column (123 becomes "123"), so the type
+    is checked on the raw line, but only for values that could be something else.
+    """
+    token = TEXT_KINDS[rule.json_type]
+    return (
+        _field(rule).isNull()
+        | ~_could_be_another_json_type(rule)
+        | F.col("value").rlike(_key_pattern(rule, token))
+    )
 
 
 def _is_required(rule: FieldRule) -> Column | None:
@@ -125,12 +147,9 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
             absent = _field(rule).isNull() & ~(lost_in_parse & _present_not_null(rule))
             checks.append((required & absent, MISSING_FIELD, rule.name))
 
-    text_ok = _text_tokens_ok(feed)
     for rule in feed.rules:
         if rule.json_type in TEXT_KINDS:
-            wrong = ~text_ok & _field(rule).isNotNull() & ~F.col("value").rlike(
-                _key_pattern(rule, TEXT_KINDS[rule.json_type])
-            )
+            wrong = ~F.col(_text_flag(rule))
         else:
             wrong = _field(rule).isNull() & lost_in_parse & _present_not_null(rule)
         checks.append((wrong, WRONG_TYPE, rule.name))
@@ -174,16 +193,19 @@ def _typed_value(rule: FieldRule) -> Column:
 
 
 def classify_lines(lines: DataFrame, feed: Feed, clock: Clock) -> DataFrame:
-    """Non-blank lines (`value`, `source_file`) -> the feed's typed fields plus `reason`/`reason_detail`.
+    """Lines (`value` and any lineage columns) -> plus the feed's typed fields, `reason`, `reason_detail`.
 
     `reason` is null for a valid line; otherwise the first broken rule of events.md.
     """
+    passthrough = lines.columns
     parsed = lines.transform(parse_lines, feed)
+    # Typed values and the costlier per-field flags are computed once here, in their own
+    # projection, so the judging below is cheap boolean logic over columns.
     typed = parsed.select(
-        "value",
-        "source_file",
+        *passthrough,
         "parsed",
         *[_typed_value(rule).alias(rule.name) for rule in feed.rules],
+        *[_written_as_text(rule).alias(_text_flag(rule)) for rule in feed.rules if rule.json_type in TEXT_KINDS],
     )
     first_violation = F.coalesce(
         *[
@@ -194,8 +216,7 @@ def classify_lines(lines: DataFrame, feed: Feed, clock: Clock) -> DataFrame:
     return (
         typed.withColumn("violation", first_violation)
         .select(
-            "value",
-            "source_file",
+            *passthrough,
             *[rule.name for rule in feed.rules],
             F.col("violation.reason").alias("reason"),
             F.col("violation.detail").alias("reason_detail"),

@@ -1,0 +1,308 @@
+"""ingest: Structured Streaming from the landing zone into the Delta fact tables, exactly once.
+
+Every landing line is accepted, dropped as a duplicate delivery, or quarantined with a reason:
+`lines_read = accepted + duplicates + quarantined` for every batch and every run (blank lines
+are counted apart and ignored). Each micro-batch writes its tables with Delta's idempotent
+writes (txnAppId = the stream's id, txnVersion = the batch id), so a batch replayed after a
+crash changes nothing that was already committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import time
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.common import cli
+from jobs.common.config import Conf, ConfigError, is_uri, join_path, load_conf
+from jobs.common.lake import append_once, checkpoint_path, ensure_table, retry_on_conflict, table_path
+from jobs.common.report import JobReport, configure_logging
+from jobs.common.spark import start_spark
+from jobs.transforms.facts import (
+    drop_duplicate_deliveries,
+    to_discovery_facts,
+    to_engagement_facts,
+    to_quarantine_rows,
+)
+from jobs.transforms.validation import Clock, classify_lines, with_blank_flag
+from schemas import TABLES, TableSpec
+from schemas.landing import DISCOVERY, ENGAGEMENTS, Feed
+
+log = logging.getLogger("shortvideo.ingest")
+FactBuilder = Callable[[DataFrame, dt.datetime], DataFrame]
+
+
+@dataclass(frozen=True)
+class EventFeed:
+    """One landing feed and the fact table it fills."""
+
+    feed: Feed
+    table: TableSpec
+    to_facts: FactBuilder
+
+
+def event_feeds(conf: Conf) -> dict[str, EventFeed]:
+    engagement_keys = {t.engagement_type: t.key for t in conf.engagement_types}
+    return {
+        "engagements": EventFeed(
+            ENGAGEMENTS,
+            TABLES["fact_content_engagements"],
+            lambda valid, at: to_engagement_facts(valid, engagement_keys, at),
+        ),
+        "discovery": EventFeed(DISCOVERY, TABLES["fact_discovery_events"], to_discovery_facts),
+    }
+
+
+def build_parser() -> cli.OneLineParser:
+    parser = cli.base_parser("ingest", "Stream landing files into the Delta fact tables.")
+    parser.add_argument("--landing", type=cli.existing_dir, help="landing zone (default: the environment's)")
+    parser.add_argument("--lake", help="lake root (default: the environment's)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="process what is there, then exit (default)")
+    mode.add_argument("--continuous", action="store_true", help="keep running with a processing-time trigger")
+    parser.add_argument("--feeds", nargs="+", choices=["engagements", "discovery"], help="limit to these feeds")
+    return parser
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def read_landing_lines(spark: SparkSession, conf: Conf, feed: str) -> DataFrame:
+    """The feed's landing files as a stream of raw lines, each with the file it came from."""
+    settings = conf.section("ingest")
+    return (
+        spark.readStream.format("text")
+        .option("pathGlobFilter", settings["file_glob"])
+        .option("maxFilesPerTrigger", int(settings["max_files_per_trigger"]))
+        .load(join_path(conf.landing, feed))
+        .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
+    )
+
+
+class BatchWriter:
+    """foreachBatch: judge the lines, de-duplicate, append every table of the batch exactly once."""
+
+    def __init__(self, spark: SparkSession, conf: Conf, event_feed: EventFeed, checkpoint: str) -> None:
+        self.spark = spark
+        self.conf = conf
+        self.event_feed = event_feed
+        self.checkpoint = checkpoint
+        self.settings = conf.section("ingest")
+        self.totals: Counter[str] = Counter()
+        self._app_id: str | None = None
+
+    @property
+    def app_id(self) -> str:
+        """The stream's identity: its query id, kept in the checkpoint (a reset checkpoint gets a new one)."""
+        if self._app_id is None:
+            query_id = self.spark.read.json(join_path(self.checkpoint, "metadata")).first()["id"]
+            self._app_id = f"ingest-{self.event_feed.feed.name}-{query_id}"
+        return self._app_id
+
+    def clock(self, now: dt.datetime) -> Clock:
+        return Clock(
+            ingested_at=now,
+            earliest_event=dt.datetime.fromisoformat(self.settings["earliest_event"].replace("Z", "+00:00")),
+            max_future=dt.timedelta(seconds=int(self.settings["max_future_seconds"])),
+        )
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        started = utc_now()
+        feed, lake = self.event_feed.feed, self.conf.lake
+        ingested_at = started.replace(tzinfo=None)
+        classified = (
+            batch.transform(with_blank_flag)
+            .transform(classify_lines, feed, self.clock(started))
+            .withColumn("event_date", F.to_date(F.col(feed.time_field)))
+            # Only a quarantined line needs its raw text: the cache stays a fraction of the input.
+            .withColumn("value", F.when(F.col("reason").isNotNull(), F.col("value")))
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        step = time.monotonic()
+
+        def lap(what: str) -> None:
+            nonlocal step
+            log.info("%s batch %s: %s in %.2fs", feed.name, batch_id, what, time.monotonic() - step)
+            step = time.monotonic()
+
+        try:
+            stats = self._line_stats(classified)
+            valid = classified.filter(~F.col("is_blank") & F.col("reason").isNull())
+            bad = classified.filter(~F.col("is_blank") & F.col("reason").isNotNull())
+            delivered_by_date = {r["event_date"]: r["count"] for r in valid.groupBy("event_date").count().collect()}
+            lap("classified")
+
+            table = self.event_feed.table
+            loaded_ids = (
+                self.spark.read.format("delta").load(table_path(lake, table))
+                .where(F.col("event_date").isin(list(delivered_by_date)))
+                .select("event_id")
+            )
+            new_facts = drop_duplicate_deliveries(self.event_feed.to_facts(valid, ingested_at), loaded_ids)
+
+            def write_all() -> None:
+                # Quarantine and arrivals first: if the process dies after the facts commit, the
+                # replayed batch finds every table already written for this batch id.
+                append_once(to_quarantine_rows(bad, feed.name, ingested_at, batch_id),
+                            lake, TABLES["quarantine"], self.app_id, batch_id)
+                append_once(self._arrivals(delivered_by_date, batch_id, started), lake,
+                            TABLES["ops_ingest_arrivals"], self.app_id, batch_id)
+                append_once(new_facts, lake, table, self.app_id, batch_id)
+
+            retry_on_conflict(write_all, int(self.settings["write_retries"]))
+            lap("written")
+            accepted = self._rows_written(table, list(delivered_by_date), ingested_at)
+
+            counts = {
+                "files": stats["files"],
+                "lines_read": stats["lines_read"],
+                "blank_lines": stats["blank_lines"],
+                "accepted": accepted,
+                "duplicates": stats["valid"] - accepted,
+                "quarantined": stats["quarantined"],
+            }
+            append_once(self._batch_row(batch_id, counts, started), lake,
+                        TABLES["ops_ingest_batches"], self.app_id, batch_id)
+            self.totals.update(counts)
+            self.totals["batches"] += 1
+        finally:
+            classified.unpersist()
+
+    def _rows_written(self, table: TableSpec, dates: list[dt.date], ingested_at: dt.datetime) -> int:
+        """Rows this batch committed: its files carry its ingested_at, so file statistics find them.
+
+        A batch replayed after a crash whose facts were already committed finds 0 here: its
+        lines then count as duplicates of the rows the first attempt wrote.
+        """
+        if not dates:
+            return 0
+        return (
+            self.spark.read.format("delta").load(table_path(self.conf.lake, table))
+            .where(F.col("event_date").isin(dates) & (F.col("ingested_at") == F.lit(ingested_at)))
+            .count()
+        )
+
+    @staticmethod
+    def _line_stats(classified: DataFrame) -> dict:
+        is_blank = F.col("is_blank")
+        is_bad = ~is_blank & F.col("reason").isNotNull()
+        is_valid = ~is_blank & F.col("reason").isNull()
+        row = classified.agg(
+            F.count_if(~is_blank).alias("lines_read"),
+            F.count_if(is_blank).alias("blank_lines"),
+            F.count_if(is_bad).alias("quarantined"),
+            F.count_if(is_valid).alias("valid"),
+            F.count_distinct("source_file").alias("files"),
+        ).first()
+        return row.asDict()
+
+    def _arrivals(self, delivered_by_date: dict[dt.date, int], batch_id: int, at: dt.datetime) -> DataFrame:
+        today = at.date()
+        rows = [
+            (self.event_feed.feed.name, day, count, day < today, self.app_id, batch_id, at.replace(tzinfo=None))
+            for day, count in sorted(delivered_by_date.items())
+        ]
+        return self.spark.createDataFrame(rows, TABLES["ops_ingest_arrivals"].schema)
+
+    def _batch_row(self, batch_id: int, counts: dict[str, int], started: dt.datetime) -> DataFrame:
+        spec = TABLES["ops_ingest_batches"]
+        row = {
+            "feed": self.event_feed.feed.name,
+            "app_id": self.app_id,
+            "batch_id": batch_id,
+            **counts,
+            "started_at": started.replace(tzinfo=None),
+            "finished_at": utc_now().replace(tzinfo=None),
+        }
+        return self.spark.createDataFrame([tuple(row[c] for c in spec.columns)], spec.schema)
+
+
+def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, continuous: bool):
+    name = event_feed.feed.name
+    checkpoint = checkpoint_path(conf.lake, f"ingest_{name}")
+    writer = BatchWriter(spark, conf, event_feed, checkpoint)
+    stream = (
+        read_landing_lines(spark, conf, name)
+        .writeStream.queryName(f"ingest_{name}")
+        .option("checkpointLocation", checkpoint)
+        .foreachBatch(writer)
+    )
+    if continuous:
+        stream = stream.trigger(processingTime=f"{int(conf.get('ingest.trigger_seconds'))} seconds")
+    else:
+        stream = stream.trigger(availableNow=True)
+    return stream.start(), writer
+
+
+def ensure_landing_dirs(conf: Conf, feeds: list[EventFeed]) -> None:
+    """A feed that has not delivered yet is an empty directory, not an error."""
+    if is_uri(conf.landing):
+        return
+    for event_feed in feeds:
+        Path(conf.landing, event_feed.feed.name).mkdir(parents=True, exist_ok=True)
+
+
+def prepare_lake(spark: SparkSession, conf: Conf, feeds: list[EventFeed]) -> None:
+    for spec in [f.table for f in feeds] + [TABLES["quarantine"], TABLES["ops_ingest_batches"],
+                                             TABLES["ops_ingest_arrivals"]]:
+        ensure_table(spark, conf.lake, spec)
+
+
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        conf = load_conf(args.env, args.overrides, landing=args.landing, lake=args.lake)
+    except ConfigError as error:
+        cli.fail_usage(parser, str(error))
+    configure_logging()
+    report = JobReport("ingest")
+    feeds = [event_feeds(conf)[name] for name in (args.feeds or conf.get("ingest.feeds"))]
+    ensure_landing_dirs(conf, feeds)
+
+    spark = spark or start_spark("ingest", conf, args.master)
+    prepare_lake(spark, conf, feeds)
+    running = [start_feed_stream(spark, conf, f, args.continuous) for f in feeds]
+
+    def stop_streams(signum, frame):  # orchestrators stop a continuous ingest with SIGTERM
+        for query, _ in running:
+            query.stop()
+
+    previous = signal.signal(signal.SIGTERM, stop_streams)
+    failures = []
+    try:
+        for query, _ in running:
+            query.awaitTermination()
+            if query.exception():
+                failures.append(f"{query.name}: {query.exception()}")
+    except Exception as error:  # a batch failed: the stream stopped, nothing half-written is visible
+        failures.append(str(error).splitlines()[0])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    for (query, writer) in running:
+        report.add(**{f"{writer.event_feed.feed.name}": dict(writer.totals)})
+    totals = Counter()
+    for _, writer in running:
+        totals.update(writer.totals)
+    report.add(**{k: totals.get(k, 0) for k in ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines")})
+    if failures:
+        report.emit(status="failed", error="; ".join(failures))
+        return cli.EXIT_FAILED
+    report.emit()
+    return cli.EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
