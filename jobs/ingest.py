@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, is_uri, join_path, load_conf
+from jobs.common.failpoints import failpoint, failpoint_soon
 from jobs.common.lake import append_once, checkpoint_path, ensure_table, retry_on_conflict, table_path
 from jobs.common.report import JobReport, configure_logging
 from jobs.common.spark import start_spark
@@ -156,9 +157,12 @@ class BatchWriter:
                 # replayed batch finds every table already written for this batch id.
                 append_once(to_quarantine_rows(bad, feed.name, ingested_at, batch_id),
                             lake, TABLES["quarantine"], self.app_id, batch_id)
+                failpoint("after_quarantine", batch_id)
                 append_once(self._arrivals(delivered_by_date, batch_id, started), lake,
                             TABLES["ops_ingest_arrivals"], self.app_id, batch_id)
+                failpoint_soon("during_facts", batch_id)
                 append_once(new_facts, lake, table, self.app_id, batch_id)
+                failpoint("after_facts", batch_id)
 
             retry_on_conflict(write_all, int(self.settings["write_retries"]))
             lap("written")
@@ -174,6 +178,7 @@ class BatchWriter:
             }
             append_once(self._batch_row(batch_id, counts, started), lake,
                         TABLES["ops_ingest_batches"], self.app_id, batch_id)
+            failpoint("before_checkpoint", batch_id)  # Spark commits the batch to the checkpoint after this
             self.totals.update(counts)
             self.totals["batches"] += 1
         finally:

@@ -25,7 +25,7 @@ def spark_settings(conf: Conf, master: str | None = None) -> dict[str, str]:
 def start_spark(job: str, conf: Conf, master: str | None = None) -> SparkSession:
     """Join the session spark-submit prepared, or build one (tests, `python -m jobs.X`)."""
     builder = SparkSession.builder.appName(f"shortvideo-{job}")
-    if not os.environ.get("SPARK_SUBMIT_OPTS_FROM_LAUNCHER"):
+    if not os.environ.get("SHORTVIDEO_LAUNCHED"):
         for key, value in spark_settings(conf, master).items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()

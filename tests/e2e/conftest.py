@@ -1,0 +1,47 @@
+"""Helpers for end-to-end tests: run the real jobs on a temporary lake."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SPARK_SUBMIT = PROJECT_ROOT / "spark-submit.sh"
+
+
+def last_json_line(stdout: str) -> dict:
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    assert lines, f"no JSON status line in output:\n{stdout[-2000:]}"
+    return json.loads(lines[-1])
+
+
+def run_job_in_process(job_main, argv: list[str], spark, capsys) -> tuple[int, dict]:
+    """Run a job's main() in this test process, on the shared SparkSession."""
+    capsys.readouterr()
+    code = job_main(argv, spark=spark)
+    return code, last_json_line(capsys.readouterr().out)
+
+
+def run_spark_submit(args: list[str], env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """The entry point users call, in its own process group (so a crash can take the JVM too)."""
+    full_env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", **(env or {})}
+    return subprocess.run(
+        [str(SPARK_SUBMIT), *args],
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        start_new_session=True,
+    )
+
+
+@pytest.fixture
+def lake_dirs(tmp_path: Path) -> tuple[Path, Path]:
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    landing.mkdir()
+    return landing, lake
