@@ -45,7 +45,10 @@ def split_statements(sql_text: str) -> list[str]:
         char = sql_text[i]
         if quote:
             current.append(char)
-            if char == quote:
+            if char == "\\" and quote != "`" and i + 1 < len(sql_text):
+                current.append(sql_text[i + 1])  # Spark SQL's backslash escape inside a string
+                i += 1
+            elif char == quote:
                 quote = None
         elif char in ("'", '"', "`"):
             quote = char
@@ -53,6 +56,12 @@ def split_statements(sql_text: str) -> list[str]:
         elif sql_text.startswith("--", i):
             end = sql_text.find("\n", i)
             i = len(sql_text) if end == -1 else end
+            continue
+        elif sql_text.startswith("/*", i):
+            end = sql_text.find("*/", i + 2)
+            end = len(sql_text) if end == -1 else end + 2
+            current.append(sql_text[i:end])  # kept: Spark reads it as a comment
+            i = end
             continue
         elif char == ";":
             statements.append("".join(current))

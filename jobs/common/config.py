@@ -91,6 +91,16 @@ def parse_override(assignment: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+SPARK_CONF_SECTION = "spark.conf."
+
+
+def _key_path(key: str) -> list[str]:
+    """`section.key` -> path; Spark's own keys are dotted, so `spark.conf.<spark key>` keeps them whole."""
+    if key.startswith(SPARK_CONF_SECTION):
+        return ["spark", "conf", key[len(SPARK_CONF_SECTION):]]
+    return key.split(".")
+
+
 def load_conf(env: str = "local", overrides: list[str] | None = None, **paths: str | None) -> Conf:
     """Read conf/<env>.toml, then apply `--set` overrides, then explicit path options."""
     conf_file = CONF_DIR / f"{env}.toml"
@@ -106,7 +116,7 @@ def load_conf(env: str = "local", overrides: list[str] | None = None, **paths: s
     for assignment in overrides or []:
         key, value = parse_override(assignment)
         node = settings
-        *parents, leaf = key.split(".")
+        *parents, leaf = _key_path(key)
         for part in parents:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):

@@ -44,8 +44,9 @@ CORRUPT = "_corrupt_record"
 JSON_OPTIONS = {
     "mode": "PERMISSIVE",
     "columnNameOfCorruptRecord": CORRUPT,
-    # NaN / Infinity literals are not JSON.
+    # NaN / Infinity literals and single-quoted strings are not JSON.
     "allowNonNumericNumbers": "false",
+    "allowSingleQuotes": "false",
 }
 # ISO-8601 date-time with an offset or Z, as events.md requires; the cast then checks the calendar.
 ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
@@ -69,8 +70,11 @@ class Clock:
         return self.ingested_at + self.max_future
 
 
+WHITESPACE = " \t\r\n\f"
+
+
 def with_blank_flag(lines: DataFrame) -> DataFrame:
-    return lines.withColumn("is_blank", F.trim(F.col("value")) == "")
+    return lines.withColumn("is_blank", F.btrim(F.col("value"), F.lit(WHITESPACE)) == "")
 
 
 def parse_lines(lines: DataFrame, feed: Feed) -> DataFrame:
@@ -137,7 +141,19 @@ def _is_required(rule: FieldRule) -> Column | None:
 
 def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]]:
     """(condition, reason, detail) in judging order; the first true condition wins."""
-    malformed = F.col("parsed")[CORRUPT].isNotNull() & F.json_object_keys(F.col("value")).isNull()
+    value = F.col("value")
+    # The parse failed somewhere: is it the JSON itself (json_object_keys rejects non-objects,
+    # the variant parser rejects single quotes and NaN), or only a field's type?
+    not_json_object = F.col("parsed")[CORRUPT].isNotNull() & (
+        F.json_object_keys(value).isNull() | F.try_parse_json(value).isNull()
+    )
+    # Spark's parsers stop after the first JSON value, so text after the object is checked apart:
+    # a line must end with the object's brace, and must not hold a second object.
+    trailing_text = ~F.rtrim(value).endswith("}")
+    maybe_two_objects = value.contains("}{") | value.contains("} {")
+    as_array = F.concat(F.lit("["), F.regexp_replace(value, r"\}\s*\{", "},{"), F.lit("]"))
+    two_objects = maybe_two_objects & (F.size(F.from_json(as_array, "array<string>")) > 1)
+    malformed = not_json_object | trailing_text | two_objects
     checks: list[tuple[Column, str, str | None]] = [(malformed, MALFORMED_JSON, None)]
 
     lost_in_parse = F.col("parsed")[CORRUPT].isNotNull()
