@@ -50,6 +50,7 @@ class EventFeed:
     feed: Feed
     table: TableSpec
     to_facts: FactBuilder
+    id_key: str  # the fact table's surrogate key of event_id
 
 
 def event_feeds(conf: Conf) -> dict[str, EventFeed]:
@@ -59,8 +60,9 @@ def event_feeds(conf: Conf) -> dict[str, EventFeed]:
             ENGAGEMENTS,
             TABLES["fact_content_engagements"],
             lambda valid, at: to_engagement_facts(valid, engagement_keys, at),
+            "engagement_id",
         ),
-        "discovery": EventFeed(DISCOVERY, TABLES["fact_discovery_events"], to_discovery_facts),
+        "discovery": EventFeed(DISCOVERY, TABLES["fact_discovery_events"], to_discovery_facts, "discovery_id"),
     }
 
 
@@ -139,34 +141,38 @@ class BatchWriter:
 
         try:
             stats = self._line_stats(classified)
+            lap("classified and cached")
             valid = classified.filter(~F.col("is_blank") & F.col("reason").isNull())
             bad = classified.filter(~F.col("is_blank") & F.col("reason").isNotNull())
             delivered_by_date = {r["event_date"]: r["count"] for r in valid.groupBy("event_date").count().collect()}
-            lap("classified")
+            lap("dates counted")
 
             table = self.event_feed.table
+            id_key = self.event_feed.id_key
             loaded_ids = (
                 self.spark.read.format("delta").load(table_path(lake, table))
                 .where(F.col("event_date").isin(list(delivered_by_date)))
-                .select("event_id")
+                .select(id_key, "event_id")
             )
-            new_facts = drop_duplicate_deliveries(self.event_feed.to_facts(valid, ingested_at), loaded_ids)
+            new_facts = drop_duplicate_deliveries(self.event_feed.to_facts(valid, ingested_at), loaded_ids, id_key)
 
             def write_all() -> None:
                 # Quarantine and arrivals first: if the process dies after the facts commit, the
                 # replayed batch finds every table already written for this batch id.
                 append_once(to_quarantine_rows(bad, feed.name, ingested_at, batch_id),
                             lake, TABLES["quarantine"], self.app_id, batch_id)
+                lap("quarantine written")
                 failpoint("after_quarantine", batch_id)
                 append_once(self._arrivals(delivered_by_date, batch_id, started), lake,
                             TABLES["ops_ingest_arrivals"], self.app_id, batch_id)
                 failpoint_soon("during_facts", batch_id)
                 append_once(new_facts, lake, table, self.app_id, batch_id)
+                lap("facts written")
                 failpoint("after_facts", batch_id)
 
             retry_on_conflict(write_all, int(self.settings["write_retries"]))
-            lap("written")
             accepted = self._rows_written(table, list(delivered_by_date), ingested_at)
+            lap("accepted rows counted")
 
             counts = {
                 "files": stats["files"],

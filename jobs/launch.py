@@ -30,7 +30,9 @@ def spark_submit_binary() -> str:
     return str(beside_python) if beside_python.exists() else (shutil.which("spark-submit") or "spark-submit")
 
 
-def spark_submit_command(job: str, job_args: list[str], settings: dict[str, str]) -> list[str]:
+def spark_submit_command(job: str, job_args: list[str], settings: dict[str, str], script: Path | None = None) -> list[str]:
+    """The spark-submit call for a job (or for another script, e.g. a benchmark's baseline)."""
+    settings = dict(settings)
     command = [spark_submit_binary(), "--master", settings.pop("spark.master"), "--name", f"shortvideo-{job}"]
     packages = settings.pop("spark.jars.packages", "")
     if packages:
@@ -39,7 +41,20 @@ def spark_submit_command(job: str, job_args: list[str], settings: dict[str, str]
     command += ["--driver-java-options", java_options]
     for key, value in sorted(settings.items()):
         command += ["--conf", f"{key}={value}"]
-    return [*command, str(PROJECT_ROOT / "jobs" / f"{job}.py"), *job_args]
+    return [*command, str(script or PROJECT_ROOT / "jobs" / f"{job}.py"), *job_args]
+
+
+def launch_environment(settings: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
+        LAUNCHED_FLAG: "1",
+    })
+    if settings["spark.master"].startswith("local"):
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    return env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,18 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return usage_error(str(error))
 
-    env = dict(os.environ)
-    env.update({
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_DRIVER_PYTHON": sys.executable,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
-        LAUNCHED_FLAG: "1",
-    })
     settings = spark_settings(conf, args.master)
-    if settings["spark.master"].startswith("local"):
-        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     command = spark_submit_command(job, job_args, settings)
-    os.execvpe(command[0], command, env)
+    os.execvpe(command[0], command, launch_environment(settings))
     return cli.EXIT_FAILED  # unreachable: exec replaced this process
 
 

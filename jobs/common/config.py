@@ -101,18 +101,35 @@ def _key_path(key: str) -> list[str]:
     return key.split(".")
 
 
-def load_conf(env: str = "local", overrides: list[str] | None = None, **paths: str | None) -> Conf:
-    """Read conf/<env>.toml, then apply `--set` overrides, then explicit path options."""
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def read_environment(env: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """conf/<env>.toml; a file with `extends = "other"` holds only what differs from conf/other.toml."""
     conf_file = CONF_DIR / f"{env}.toml"
     if not conf_file.is_file():
         known = ", ".join(sorted(p.stem for p in CONF_DIR.glob("*.toml")))
         raise ConfigError(f"no configuration '{env}' ({conf_file} not found; known: {known})")
+    if env in seen:
+        raise ConfigError(f"configuration '{env}' extends itself ({' -> '.join((*seen, env))})")
     try:
         settings = tomllib.loads(conf_file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"unreadable configuration {conf_file}: {error}") from error
+    parent = settings.pop("extends", None)
+    return _merged(read_environment(parent, (*seen, env)), settings) if parent else settings
 
-    settings = copy.deepcopy(settings)
+
+def load_conf(env: str = "local", overrides: list[str] | None = None, **paths: str | None) -> Conf:
+    """Read conf/<env>.toml, then apply `--set` overrides, then explicit path options."""
+    settings = read_environment(env)
     for assignment in overrides or []:
         key, value = parse_override(assignment)
         node = settings

@@ -60,21 +60,23 @@ def to_discovery_facts(valid: DataFrame, ingested_at: dt.datetime) -> DataFrame:
     )
 
 
-def drop_duplicate_deliveries(facts: DataFrame, loaded_event_ids: DataFrame) -> DataFrame:
+def drop_duplicate_deliveries(facts: DataFrame, loaded_ids: DataFrame, id_key: str) -> DataFrame:
     """Keep one row per event_id (the earliest file's), and none whose event_id the table holds.
 
-    `loaded_event_ids` is the table's `event_id` column restricted to the partitions this batch
-    touches: a repeat delivery is the same event, so it has the same event_date. A row_number
-    window sorts by key only, where dropDuplicates would aggregate every wide column; the
-    anti-join then reuses the window's partitioning by event_id.
+    `loaded_ids` is the table's (`id_key`, `event_id`) restricted to the partitions this batch
+    touches: a repeat delivery is the same event, so it has the same event_date. `id_key` is the
+    event's 64-bit surrogate key: shuffling and sorting on it first (a long, radix-sorted) is much
+    cheaper than on the id string, which only breaks ties, so a hash collision can never merge two
+    events.
     """
-    by_event = Window.partitionBy("event_id").orderBy("source_file")
+    event = [id_key, "event_id"]
+    by_event = Window.partitionBy(*event).orderBy("source_file")
     first_deliveries = (
         facts.withColumn("_delivery", F.row_number().over(by_event))
         .where(F.col("_delivery") == 1)
         .drop("_delivery")
     )
-    return first_deliveries.join(loaded_event_ids.select("event_id"), on="event_id", how="left_anti")
+    return first_deliveries.join(loaded_ids.select(*event), on=event, how="left_anti")
 
 
 USER_ID_IN_RAW_LINE = r'"user_id"\s*:\s*"((?:[^"\\]|\\.)*)"'

@@ -74,7 +74,11 @@ WHITESPACE = " \t\r\n\f"
 
 
 def with_blank_flag(lines: DataFrame) -> DataFrame:
-    return lines.withColumn("is_blank", F.btrim(F.col("value"), F.lit(WHITESPACE)) == "")
+    value = F.col("value")
+    # Only a line that starts with white space (or is empty) can be blank: the trim, which copies
+    # the line, runs on those alone.
+    may_be_blank = (F.length(value) == 0) | F.substring(value, 1, 1).isin(*WHITESPACE)
+    return lines.withColumn("is_blank", may_be_blank & (F.btrim(value, F.lit(WHITESPACE)) == ""))
 
 
 def parse_lines(lines: DataFrame, feed: Feed) -> DataFrame:
@@ -149,7 +153,7 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
     )
     # Spark's parsers stop after the first JSON value, so text after the object is checked apart:
     # a line must end with the object's brace, and must not hold a second object.
-    trailing_text = ~F.rtrim(value).endswith("}")
+    trailing_text = ~value.endswith("}") & ~F.btrim(value, F.lit(WHITESPACE)).endswith("}")
     maybe_two_objects = value.contains("}{") | value.contains("} {")
     as_array = F.concat(F.lit("["), F.regexp_replace(value, r"\}\s*\{", "},{"), F.lit("]"))
     two_objects = maybe_two_objects & (F.size(F.from_json(as_array, "array<string>")) > 1)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from jobs.transforms.facts import (
     drop_duplicate_deliveries,
@@ -146,6 +147,21 @@ def test_to_discovery_facts(spark):
 FACTS = "event_id string, source_file string, payload int"
 
 
+def with_id_key(frame):
+    return frame.withColumn("engagement_id", F.xxhash64("event_id"))
+
+
+def test_drop_duplicate_deliveries_never_merges_a_key_collision(spark):
+    """Two different events whose 64-bit keys collide are both kept: the id string decides."""
+    facts = spark.createDataFrame(
+        [("e1", "landing/a.jsonl", 1), ("e2", "landing/a.jsonl", 2), ("e2", "landing/b.jsonl", 2)], FACTS
+    ).withColumn("engagement_id", F.lit(7).cast("long"))
+    loaded = spark.createDataFrame([], "event_id string").withColumn("engagement_id", F.lit(7).cast("long"))
+    actual = drop_duplicate_deliveries(facts, loaded, "engagement_id").select("event_id", "source_file", "payload")
+    expected = spark.createDataFrame([("e1", "landing/a.jsonl", 1), ("e2", "landing/a.jsonl", 2)], FACTS)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
 def test_drop_duplicate_deliveries(spark):
     facts = spark.createDataFrame(
         [
@@ -159,7 +175,9 @@ def test_drop_duplicate_deliveries(spark):
     )
     loaded = spark.createDataFrame([("e2", dt.date(2026, 11, 20)), ("e9", dt.date(2026, 11, 20))],
                                    "event_id string, event_date date")
-    actual = drop_duplicate_deliveries(facts, loaded.select("event_id")).select("event_id", "source_file", "payload")
+    actual = drop_duplicate_deliveries(
+        with_id_key(facts), with_id_key(loaded.select("event_id")), "engagement_id"
+    ).select("event_id", "source_file", "payload")
     expected = spark.createDataFrame(
         [("e1", "landing/part-10.jsonl", 2), ("e3", "landing/c.jsonl", 4), ("e4", "landing/z.jsonl", 5)],
         FACTS,
@@ -178,15 +196,18 @@ def test_drop_duplicate_deliveries_same_file_and_empty_table(spark):
         FACTS,
     )
     loaded = spark.createDataFrame([], "event_id string")
-    actual = drop_duplicate_deliveries(facts, loaded).select("event_id", "source_file", "payload")
+    actual = drop_duplicate_deliveries(with_id_key(facts), with_id_key(loaded), "engagement_id").select(
+        "event_id", "source_file", "payload"
+    )
     expected = spark.createDataFrame([("e1", "landing/a.jsonl", 1), ("e2", "landing/b.jsonl", 2)], FACTS)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_drop_duplicate_deliveries_keeps_the_fact_columns(spark):
-    facts = spark.createDataFrame([("e1", "landing/a.jsonl", 1)], FACTS)
-    result = drop_duplicate_deliveries(facts, spark.createDataFrame([("e0",)], "event_id string"))
-    assert sorted(result.columns) == ["event_id", "payload", "source_file"]
+    facts = with_id_key(spark.createDataFrame([("e1", "landing/a.jsonl", 1)], FACTS))
+    loaded = with_id_key(spark.createDataFrame([("e0",)], "event_id string"))
+    result = drop_duplicate_deliveries(facts, loaded, "engagement_id")
+    assert sorted(result.columns) == ["engagement_id", "event_id", "payload", "source_file"]
 
 
 # --- to_quarantine_rows --------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""The command line contract (cli.md): bad input ends with one line and exit code 2, before Spark."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import run_spark_submit
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["nosuchjob"], "unknown job"),
+        (["ingest", "--landing", "/definitely/not/here"], "does not exist"),
+        (["ingest", "--once", "--continuous"], "not allowed with"),
+        (["ingest", "--env", "nosuchenv"], "no configuration 'nosuchenv'"),
+        (["generate", "--days", "0"], "must be greater than 0"),
+        (["generate", "--bad-rate", "1.5"], "between 0 and 1"),
+        (["generate", "--start-date", "2026-13-01"], "is not a date"),
+        (["sql"], "required"),
+        (["sql", "--format", "xml", "select 1"], "invalid choice"),
+        (["ingest", "--set", "novalue"], "section.key=value"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line_before_spark(args, names):
+    started = time.monotonic()
+    result = run_spark_submit(args)
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(error_lines) == 1, result.stderr
+    assert names in error_lines[0]
+    assert result.stdout == ""
+    assert time.monotonic() - started < 20, "no JVM should have started"

@@ -1,0 +1,42 @@
+"""A new user: a clean clone, the README's two commands, nothing else installed by hand."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import PROJECT_ROOT, last_json_line
+
+pytestmark = pytest.mark.e2e
+
+
+def readme_command(verb: str) -> list[str]:
+    """The command as the README gives it (so README and test cannot drift apart)."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(rf"^(\./spark-submit\.sh {verb}\b.*)$", readme, flags=re.MULTILINE)
+    assert match, f"README.md has no './spark-submit.sh {verb}' command"
+    return match.group(1).split()
+
+
+@pytest.mark.skipif(not (PROJECT_ROOT / ".git").exists(), reason="needs the project's git history to clone")
+def test_clean_clone_runs_the_demo_and_the_tests(tmp_path: Path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(PROJECT_ROOT), str(clone)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHORTVIDEO_", "VIRTUAL_ENV", "PYTHONPATH"))}
+    env["SPARK_LOCAL_IP"] = "127.0.0.1"
+
+    demo = subprocess.run(readme_command("demo"), cwd=clone, env=env, capture_output=True, text=True, timeout=1500)
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    assert (clone / ".venv" / "bin" / "spark-submit").exists(), "the script did not set up its own environment"
+    assert last_json_line(demo.stdout)["status"] == "ok"
+    assert "Rows per fact table and day" in demo.stdout
+    assert "fact_content_engagements" in demo.stdout
+
+    test_command = readme_command("test") + ["tests/unit/test_config_cli.py", "-q", "-p", "no:cacheprovider"]
+    tests = subprocess.run(test_command, cwd=clone, env=env, capture_output=True, text=True, timeout=600)
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert re.search(r"\d+ passed", tests.stdout)
