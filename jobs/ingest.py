@@ -27,7 +27,7 @@ from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, is_uri, join_path, load_conf
 from jobs.common.failpoints import failpoint, failpoint_soon
 from jobs.common.lake import append_once, checkpoint_path, ensure_table, retry_on_conflict, table_path
-from jobs.common.report import JobReport, configure_logging
+from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.facts import (
     drop_duplicate_deliveries,
@@ -40,6 +40,7 @@ from schemas import TABLES, TableSpec
 from schemas.landing import DISCOVERY, ENGAGEMENTS, Feed
 
 log = logging.getLogger("shortvideo.ingest")
+RUN_COUNTS = ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines", "batches")
 FactBuilder = Callable[[DataFrame, dt.datetime], DataFrame]
 
 
@@ -283,36 +284,45 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     ensure_landing_dirs(conf, feeds)
 
     spark = spark or start_spark("ingest", conf, args.master)
-    prepare_lake(spark, conf, feeds)
-    running = [start_feed_stream(spark, conf, f, args.continuous) for f in feeds]
+    try:
+        prepare_lake(spark, conf, feeds)
+        running = [start_feed_stream(spark, conf, f, args.continuous) for f in feeds]
+    except Exception as error:  # e.g. an unwritable lake: one line, exit 1, nothing written
+        report.emit(status="failed", error=first_line(error))
+        return cli.EXIT_FAILED
 
     def stop_streams(signum, frame):  # orchestrators stop a continuous ingest with SIGTERM
         for query, _ in running:
             query.stop()
 
     previous = signal.signal(signal.SIGTERM, stop_streams)
-    failures = []
     try:
-        for query, _ in running:
-            query.awaitTermination()
-            if query.exception():
-                failures.append(f"{query.name}: {query.exception()}")
-    except Exception as error:  # a batch failed: the stream stopped, nothing half-written is visible
-        failures.append(str(error).splitlines()[0])
+        failures = await_streams([query for query, _ in running])
     finally:
         signal.signal(signal.SIGTERM, previous)
 
-    for (query, writer) in running:
-        report.add(**{f"{writer.event_feed.feed.name}": dict(writer.totals)})
-    totals = Counter()
-    for _, writer in running:
-        totals.update(writer.totals)
-    report.add(**{k: totals.get(k, 0) for k in ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines")})
+    writers = [writer for _, writer in running]
+    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in RUN_COUNTS})
+    report.add(**{w.event_feed.feed.name: dict(w.totals) for w in writers})
     if failures:
         report.emit(status="failed", error="; ".join(failures))
         return cli.EXIT_FAILED
     report.emit()
     return cli.EXIT_OK
+
+
+def await_streams(queries) -> list[str]:
+    """Wait for every stream; when one fails, stop the others (a batch that failed wrote nothing
+    visible: its Delta commits are all-or-nothing and the next run replays it)."""
+    failures = []
+    for query in queries:
+        try:
+            query.awaitTermination()
+        except Exception as error:
+            failures.append(f"{query.name}: {first_line(error)}")
+            for other in queries:
+                other.stop()
+    return failures
 
 
 if __name__ == "__main__":

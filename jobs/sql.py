@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from jobs.common import cli
 from jobs.common.config import ConfigError, load_conf
 from jobs.common.lake import register_tables
-from jobs.common.report import JobReport
+from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 
 FORMATS = ("table", "csv", "json")
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     if not statements:
         cli.fail_usage(parser, "no SQL statement given")
 
+    configure_logging()
     report = JobReport("sql")
     spark = spark or start_spark("sql", conf, args.master)
     tables = register_tables(spark, conf.lake)
@@ -130,9 +131,8 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         result = run_statements(spark, statements)
         rows = result.limit(args.limit + 1).collect()
     except Exception as error:  # an analyst's SQL error: one line, exit 1
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         report.add(tables=len(tables))
-        report.emit(status="failed", error=first_line)
+        report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
     truncated = len(rows) > args.limit
     text = render(result.columns, [tuple(r) for r in rows[: args.limit]], args.format)

@@ -37,8 +37,19 @@ def configure_logging() -> None:
     import logging
     import os
 
+    from pyspark.logger import PySparkLogger
+
     logging.basicConfig(
         level=os.environ.get("SHORTVIDEO_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # PySpark logs every failed SQL statement as a JSON line of its own, and spark-submit merges
+    # the driver's stderr into stdout: the job's own status line already carries the error.
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+
+
+def first_line(error: BaseException) -> str:
+    """An exception as one line: Spark's messages run to pages, an orchestrator's log wants one."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

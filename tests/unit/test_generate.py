@@ -1,4 +1,4 @@
-"""Unit tests of jobs/generate.py: determinism, the events.md contract, delivery quirks, CLI."""
+"""Unit tests of the generator (jobs/generate.py and jobs/generator/): determinism, the events.md contract, delivery quirks, CLI."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 
 from jobs import generate as gen
+from jobs.generator.files import generate, write_delivery
+from jobs.generator.formatting import event_ids, iso_timestamps
+from jobs.generator.parameters import CATEGORIES, MAX_LATE_DAYS, MAX_POSITION
+from jobs.generator.spec import Delivery, GenerationStats, GeneratorSpec
 
 START = dt.date(2025, 3, 1)
 DAYS = 4
@@ -130,7 +134,7 @@ def line_problem(feed: str, line: str) -> str | None:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def make_spec(landing: Path, **changes: Any) -> gen.GeneratorSpec:
+def make_spec(landing: Path, **changes: Any) -> GeneratorSpec:
     values: dict[str, Any] = {
         "landing": str(landing),
         "start_date": START,
@@ -145,7 +149,7 @@ def make_spec(landing: Path, **changes: Any) -> gen.GeneratorSpec:
         "files_per_day": FILES_PER_DAY,
     }
     values.update(changes)
-    return gen.GeneratorSpec(**values)
+    return GeneratorSpec(**values)
 
 
 def read_lines(path: Path) -> list[str]:
@@ -168,13 +172,13 @@ def snapshot(landing: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, gen.GenerationStats]:
+def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationStats]:
     root = tmp_path_factory.mktemp("landing")
-    return root, gen.generate(make_spec(root))
+    return root, generate(make_spec(root))
 
 
 @pytest.fixture(scope="module")
-def event_lines(landing: tuple[Path, gen.GenerationStats]) -> dict[str, list[tuple[Path, str]]]:
+def event_lines(landing: tuple[Path, GenerationStats]) -> dict[str, list[tuple[Path, str]]]:
     root, _ = landing
     return {
         feed: [
@@ -199,9 +203,9 @@ def good_records(
 
 def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Path) -> None:
     small: dict[str, Any] = {"days": 2, "events_per_day": 800, "users": 60}
-    gen.generate(make_spec(tmp_path / "a", **small))
-    gen.generate(make_spec(tmp_path / "b", **small))
-    gen.generate(make_spec(tmp_path / "c", seed=7, **small))
+    generate(make_spec(tmp_path / "a", **small))
+    generate(make_spec(tmp_path / "b", **small))
+    generate(make_spec(tmp_path / "c", seed=7, **small))
     first, second, other = (snapshot(tmp_path / name) for name in "abc")
     assert first and first == second
     assert set(first).isdisjoint(other), "a different seed must never reuse a file name"
@@ -209,8 +213,8 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
 
 
 def test_runs_with_other_start_dates_never_collide(tmp_path: Path) -> None:
-    gen.generate(make_spec(tmp_path, days=2, events_per_day=300, users=30))
-    gen.generate(
+    generate(make_spec(tmp_path, days=2, events_per_day=300, users=30))
+    generate(
         make_spec(
             tmp_path, days=2, events_per_day=300, users=30, start_date=START + dt.timedelta(1)
         )
@@ -223,7 +227,7 @@ def test_runs_with_other_start_dates_never_collide(tmp_path: Path) -> None:
 
 
 def test_every_feed_has_files_of_all_three_flavours(
-    landing: tuple[Path, gen.GenerationStats],
+    landing: tuple[Path, GenerationStats],
 ) -> None:
     root, stats = landing
     for feed in ("engagements", "discovery"):
@@ -241,7 +245,7 @@ def test_every_feed_has_files_of_all_three_flavours(
 @pytest.mark.parametrize("feed", ["engagements", "discovery"])
 def test_good_lines_follow_events_md_and_bad_lines_break_it(
     feed: str,
-    landing: tuple[Path, gen.GenerationStats],
+    landing: tuple[Path, GenerationStats],
     event_lines: dict[str, list[tuple[Path, str]]],
 ) -> None:
     _, stats = landing
@@ -265,7 +269,7 @@ def test_good_lines_follow_events_md_and_bad_lines_break_it(
 
 
 def test_bad_and_blank_counts_match_the_report(
-    landing: tuple[Path, gen.GenerationStats], event_lines: dict[str, list[tuple[Path, str]]]
+    landing: tuple[Path, GenerationStats], event_lines: dict[str, list[tuple[Path, str]]]
 ) -> None:
     _, stats = landing
     bad = sum(
@@ -299,7 +303,7 @@ def test_engagement_values_are_realistic(event_lines: dict[str, list[tuple[Path,
 
 def test_discovery_values_are_realistic(event_lines: dict[str, list[tuple[Path, str]]]) -> None:
     records = [r for _, _, r in good_records(event_lines["discovery"], "discovery")]
-    assert all(r["position_in_feed"] <= gen.MAX_POSITION for r in records)
+    assert all(r["position_in_feed"] <= MAX_POSITION for r in records)
     assert all((r["time_to_engagement_seconds"] is None) != r["clicked_through"] for r in records)
     top = [r["clicked_through"] for r in records if r["position_in_feed"] < 3]
     deep = [r["clicked_through"] for r in records if r["position_in_feed"] >= 15]
@@ -310,7 +314,7 @@ def test_discovery_values_are_realistic(event_lines: dict[str, list[tuple[Path, 
 
 
 def test_cdc_feeds_follow_events_md_and_tie_up_with_events(
-    landing: tuple[Path, gen.GenerationStats], event_lines: dict[str, list[tuple[Path, str]]]
+    landing: tuple[Path, GenerationStats], event_lines: dict[str, list[tuple[Path, str]]]
 ) -> None:
     root, stats = landing
     users = [json.loads(line) for p in sorted((root / "users").iterdir()) for line in read_lines(p)]
@@ -345,7 +349,7 @@ def test_cdc_feeds_follow_events_md_and_tie_up_with_events(
         if record["op"] == "upsert":
             assert user_type[record["creator_user_id"]] in {"creator", "both"}
             assert record["content_type"] in {"original", "remix", "duet", "response"}
-            assert record["category"] in gen.CATEGORIES
+            assert record["category"] in CATEGORIES
             assert 5 <= record["duration_seconds"] <= 180
             assert 0 <= len(record["hashtags"]) <= 5 and 0 <= len(record["effects_used"]) <= 3
             assert record.get("moderation_status", "approved") in {"approved", "pending", "removed"}
@@ -359,7 +363,7 @@ def test_cdc_feeds_follow_events_md_and_tie_up_with_events(
 
 
 def test_deletes_happen_in_both_cdc_feeds(tmp_path: Path) -> None:
-    stats = gen.generate(make_spec(tmp_path, days=6, events_per_day=200, users=3_000))
+    stats = generate(make_spec(tmp_path, days=6, events_per_day=200, users=3_000))
     ops = Counter(
         (feed, json.loads(line)["op"])
         for feed in ("users", "content")
@@ -389,14 +393,14 @@ def test_duplicates_are_identical_lines_at_about_dup_rate(
 
 
 def test_late_events_arrive_in_a_later_days_files(
-    landing: tuple[Path, gen.GenerationStats], event_lines: dict[str, list[tuple[Path, str]]]
+    landing: tuple[Path, GenerationStats], event_lines: dict[str, list[tuple[Path, str]]]
 ) -> None:
     _, stats = landing
     late_ids = set()
     for feed, lines in event_lines.items():
         for path, _, record in good_records(lines, feed):
             lag = (delivery_day(path) - dt.date.fromisoformat(record[TIME_FIELDS[feed]][:10])).days
-            assert 0 <= lag <= gen.MAX_LATE_DAYS
+            assert 0 <= lag <= MAX_LATE_DAYS
             if lag:
                 late_ids.add(record[ID_FIELDS[feed]])
     assert late_ids
@@ -411,9 +415,9 @@ def test_late_events_arrive_in_a_later_days_files(
 
 def test_rerun_skips_existing_files_and_leaves_no_temp_files(tmp_path: Path) -> None:
     spec = make_spec(tmp_path, days=2, events_per_day=500, users=50)
-    first = gen.generate(spec)
+    first = generate(spec)
     before = snapshot(tmp_path)
-    again = gen.generate(spec)
+    again = generate(spec)
     assert first.skipped_files == 0 and first.files == len(before)
     assert again.files == 0 and again.skipped_files == first.files
     assert snapshot(tmp_path) == before
@@ -422,17 +426,17 @@ def test_rerun_skips_existing_files_and_leaves_no_temp_files(tmp_path: Path) -> 
 
 
 def test_an_empty_day_part_is_still_a_valid_file(tmp_path: Path) -> None:
-    stats = gen.generate(make_spec(tmp_path, days=1, events_per_day=1, users=10, files_per_day=8))
+    stats = generate(make_spec(tmp_path, days=1, events_per_day=1, users=10, files_per_day=8))
     assert stats.engagements == 1
     assert sum(len(read_lines(p)) for p in (tmp_path / "engagements").iterdir()) >= 1
 
 
 def test_write_delivery_is_atomic_and_never_overwrites(tmp_path: Path) -> None:
     (tmp_path / "engagements").mkdir()
-    delivery = gen.Delivery("engagements", "2025-03-01_part-0001_s1-abc.jsonl.gz", ['{"a":1}', ""])
-    assert gen.write_delivery(tmp_path, delivery)
+    delivery = Delivery("engagements", "2025-03-01_part-0001_s1-abc.jsonl.gz", ['{"a":1}', ""])
+    assert write_delivery(tmp_path, delivery)
     assert read_lines(tmp_path / "engagements" / delivery.name) == ['{"a":1}', ""]
-    assert not gen.write_delivery(tmp_path, gen.Delivery("engagements", delivery.name, ['{"b":2}']))
+    assert not write_delivery(tmp_path, Delivery("engagements", delivery.name, ['{"b":2}']))
     assert read_lines(tmp_path / "engagements" / delivery.name) == ['{"a":1}', ""]
     assert [p.name for p in (tmp_path / "engagements").iterdir()] == [delivery.name]
 
@@ -440,9 +444,9 @@ def test_write_delivery_is_atomic_and_never_overwrites(tmp_path: Path) -> None:
 def test_timestamps_and_ids_are_formatted_as_the_contract_says() -> None:
     import numpy as np
 
-    stamps = gen.iso_timestamps(np.array([0, 1_795_000_000_123], dtype=np.int64))
+    stamps = iso_timestamps(np.array([0, 1_795_000_000_123], dtype=np.int64))
     assert stamps == ["1970-01-01T00:00:00.000Z", "2026-11-18T11:06:40.123Z"]
-    ids = gen.event_ids("e-", 12345, 0, np.arange(100_000))
+    ids = event_ids("e-", 12345, 0, np.arange(100_000))
     assert len(set(ids)) == 100_000 and all(re.fullmatch(r"e-[0-9a-f]{16}", i) for i in ids[:100])
 
 
@@ -505,6 +509,9 @@ def test_bad_arguments_exit_2_with_one_line(
     assert len(captured.err.strip().splitlines()) == 1 and "error" in captured.err
 
 
-def test_the_module_does_not_import_spark() -> None:
-    source = Path(gen.__file__).read_text(encoding="utf-8")
-    assert not re.search(r"^\s*(import|from)\s+pyspark", source, re.MULTILINE)
+def test_the_generator_does_not_import_spark() -> None:
+    modules = [Path(gen.__file__), *Path(gen.__file__).with_name("generator").glob("*.py")]
+    assert len(modules) > 5
+    for module in modules:
+        source = module.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+pyspark", source, re.MULTILINE), module

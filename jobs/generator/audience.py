@@ -1,0 +1,71 @@
+"""Who watches what, when: one day's active users and hourly video popularity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from jobs.generator.catalog import Catalog
+from jobs.generator.draws import draw_weighted, shares
+from jobs.generator.parameters import (
+    DAILY_BUZZ_SPREAD,
+    HOURLY_ACTIVITY,
+    HOURS_PER_DAY,
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    PENDING,
+    PENDING_REACH,
+    RECENCY_FLOOR,
+    RECENCY_HALF_LIFE_DAYS,
+)
+from jobs.generator.population import Population
+
+
+@dataclass(frozen=True)
+class DayAudience:
+    """Who is active and which videos the feed serves, hour by hour, on one day.
+
+    Shared by engagements and discovery so impressions and views follow the same popularity.
+    """
+
+    day_start: int
+    user_cdf: np.ndarray
+    hourly_content_cdfs: tuple[np.ndarray, ...]
+
+    def draw(
+        self, count: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(epoch-ms sorted, user index, content index) for `count` interactions."""
+        per_hour = rng.multinomial(count, shares(HOURLY_ACTIVITY))
+        times, videos = [], []
+        for hour, hour_count in enumerate(per_hour.tolist()):
+            hour_start = self.day_start + hour * MS_PER_HOUR
+            times.append(hour_start + np.sort(rng.integers(0, MS_PER_HOUR, hour_count)))
+            videos.append(draw_weighted(rng, self.hourly_content_cdfs[hour], hour_count))
+        users = draw_weighted(rng, self.user_cdf, count)
+        return np.concatenate(times), users, np.concatenate(videos)
+
+
+def build_audience(
+    pop: Population, catalog: Catalog, day_start: int, rng: np.random.Generator
+) -> DayAudience:
+    day_end = day_start + MS_PER_DAY
+    active = pop.activity * (pop.deleted_ms >= day_end)
+    if active.sum() <= 0:
+        active = pop.activity
+    buzz = rng.lognormal(0.0, DAILY_BUZZ_SPREAD, catalog.size)
+    reach = catalog.appeal * buzz * np.where(catalog.status == PENDING, PENDING_REACH, 1.0)
+    cdfs = []
+    for hour in range(HOURS_PER_DAY):
+        hour_start = day_start + hour * MS_PER_HOUR
+        # Only videos already uploaded and still online for the whole hour can be served.
+        servable = (catalog.upload_ms < hour_start) & (catalog.gone_ms > hour_start + MS_PER_HOUR)
+        age_days = np.maximum(hour_start - catalog.upload_ms, 0) / MS_PER_DAY
+        weights = np.where(
+            servable, reach * (RECENCY_FLOOR + 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)), 0.0
+        )
+        if weights.sum() <= 0:
+            weights = (catalog.upload_ms < hour_start).astype(np.float64)
+        cdfs.append(np.cumsum(weights))
+    return DayAudience(day_start, np.cumsum(active), tuple(cdfs))
