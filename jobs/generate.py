@@ -17,6 +17,7 @@ from jobs.common.cli import (
     OneLineParser,
     base_parser,
     iso_date,
+    non_negative_int,
     positive_int,
     rate,
 )
@@ -25,16 +26,6 @@ from jobs.common.report import JobReport
 from jobs.generator.files import generate
 from jobs.generator.parameters import MIN_USERS
 from jobs.generator.spec import GeneratorSpec
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 0 or greater")
-    return value
 
 
 def non_negative_float(text: str) -> float:

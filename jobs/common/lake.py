@@ -5,16 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable, TypeVar
 
-from delta.exceptions import (
-    ConcurrentAppendException,
-    ConcurrentDeleteDeleteException,
-    ConcurrentDeleteReadException,
-    ConcurrentTransactionException,
-    ConcurrentWriteException,
-    DeltaConcurrentModificationException,
-    MetadataChangedException,
-    ProtocolChangedException,
-)
+from delta import exceptions as delta_exceptions
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -23,17 +14,8 @@ from jobs.common.config import join_path
 from schemas import ALL_TABLES, TableSpec
 
 CHECKPOINTS = "_checkpoints"
-# Delta's Python exceptions for a lost commit race do not share a base class.
-COMMIT_CONFLICTS = (
-    ConcurrentAppendException,
-    ConcurrentDeleteDeleteException,
-    ConcurrentDeleteReadException,
-    ConcurrentTransactionException,
-    ConcurrentWriteException,
-    DeltaConcurrentModificationException,
-    MetadataChangedException,
-    ProtocolChangedException,
-)
+# Delta's Python exceptions are all commit-race conflicts, and they do not share a base class.
+COMMIT_CONFLICTS = tuple(getattr(delta_exceptions, name) for name in delta_exceptions.__all__)
 T = TypeVar("T")
 
 
