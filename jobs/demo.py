@@ -13,11 +13,12 @@ from pyspark.sql import SparkSession
 
 from jobs import generate, ingest
 from jobs.common import cli
-from jobs.common.config import ConfigError, load_conf
-from jobs.common.lake import register_tables
+from jobs.common.config import Conf, ConfigError, load_conf
+from jobs.common.lake import append_once, ensure_table, register_tables, table_path
 from jobs.common.report import JobReport
 from jobs.common.spark import start_spark
 from jobs.sql import render
+from schemas import TABLES
 
 SUMMARIES = {
     "Rows per fact table and day": """
@@ -32,7 +33,7 @@ SUMMARIES = {
     "What each ingest batch did": """
         SELECT feed, batch_id, files, lines_read, accepted, duplicates, quarantined, blank_lines
         FROM ops_ingest_batches ORDER BY feed, started_at""",
-    "Days that received late data": """
+    "Days that received data after they had ended (late)": """
         SELECT feed, event_date, SUM(rows) AS late_lines FROM ops_ingest_arrivals
         WHERE is_late GROUP BY feed, event_date ORDER BY feed, event_date""",
     "Engagements by type (qualifying views: watched >= 3 s)": """
@@ -50,11 +51,8 @@ def build_parser() -> cli.OneLineParser:
     return parser
 
 
-def ensure_engagement_types(spark: SparkSession, conf) -> None:
+def ensure_engagement_types(spark: SparkSession, conf: Conf) -> None:
     """The demo's joins need dim_engagement_type; the dims job (a later stage) owns it for real."""
-    from jobs.common.lake import append_once, ensure_table, table_path
-    from schemas import TABLES
-
     spec = TABLES["dim_engagement_type"]
     ensure_table(spark, conf.lake, spec)
     if spark.read.format("delta").load(table_path(conf.lake, spec)).limit(1).count() == 0:
