@@ -149,13 +149,6 @@ class BatchWriter:
             lap("dates counted")
 
             table = self.event_feed.table
-            id_key = self.event_feed.id_key
-            loaded_ids = (
-                self.spark.read.format("delta").load(table_path(lake, table))
-                .where(F.col("event_date").isin(list(delivered_by_date)))
-                .select(id_key, "event_id")
-            )
-            new_facts = drop_duplicate_deliveries(self.event_feed.to_facts(valid, ingested_at), loaded_ids, id_key)
 
             def write_all() -> None:
                 # Quarantine and arrivals first: if the process dies after the facts commit, the
@@ -167,7 +160,9 @@ class BatchWriter:
                 append_once(self._arrivals(delivered_by_date, batch_id, started), lake,
                             TABLES["ops_ingest_arrivals"], self.app_id, batch_id)
                 failpoint_soon("during_facts", batch_id)
-                append_once(new_facts, lake, table, self.app_id, batch_id)
+                # Built here, so a retry after a commit conflict reads the table as it is now.
+                append_once(self._new_facts(valid, list(delivered_by_date), ingested_at), lake, table,
+                            self.app_id, batch_id)
                 lap("facts written")
                 failpoint("after_facts", batch_id)
 
@@ -190,6 +185,16 @@ class BatchWriter:
             self.totals["batches"] += 1
         finally:
             classified.unpersist()
+
+    def _new_facts(self, valid: DataFrame, dates: list[dt.date], ingested_at: dt.datetime) -> DataFrame:
+        """The batch's fact rows, less repeat deliveries (within the batch and already loaded)."""
+        table, id_key = self.event_feed.table, self.event_feed.id_key
+        loaded_ids = (
+            self.spark.read.format("delta").load(table_path(self.conf.lake, table))
+            .where(F.col("event_date").isin(dates))
+            .select(id_key, "event_id")
+        )
+        return drop_duplicate_deliveries(self.event_feed.to_facts(valid, ingested_at), loaded_ids, id_key)
 
     def _rows_written(self, table: TableSpec, dates: list[dt.date], ingested_at: dt.datetime) -> int:
         """Rows this batch committed: its files carry its ingested_at, so file statistics find them.
