@@ -18,6 +18,7 @@ from jobs.common.lake import append_once, ensure_table, register_tables, table_p
 from jobs.common.report import JobReport
 from jobs.common.spark import start_spark
 from jobs.sql import render
+from jobs.transforms.dimensions import engagement_type_rows
 from schemas import TABLES
 
 SUMMARIES = {
@@ -56,8 +57,7 @@ def ensure_engagement_types(spark: SparkSession, conf: Conf) -> None:
     spec = TABLES["dim_engagement_type"]
     ensure_table(spark, conf.lake, spec)
     if spark.read.format("delta").load(table_path(conf.lake, spec)).limit(1).count() == 0:
-        rows = [(t.key, t.engagement_type, t.weight, t.counts_as_view) for t in conf.engagement_types]
-        append_once(spark.createDataFrame(rows, spec.schema), conf.lake, spec, "demo-engagement-types", 0)
+        append_once(engagement_type_rows(spark, conf.engagement_types), conf.lake, spec, "demo-engagement-types", 0)
 
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:

@@ -1,0 +1,37 @@
+"""Rows of the small dimensions that are derived, not fed: the calendar and the engagement types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.common.config import EngagementType
+from schemas import TABLES
+
+SUNDAY, SATURDAY = 1, 7  # Spark's dayofweek numbering
+
+
+def to_dim_date(date_keys: DataFrame) -> DataFrame:
+    """`date_key` values (UTC hour, yyyymmddhh) -> one dim_date row per distinct hour."""
+    hour_start = F.to_timestamp(F.col("date_key").cast("string"), "yyyyMMddHH")
+    return (
+        date_keys.select("date_key").where(F.col("date_key").isNotNull()).distinct()
+        .select(
+            F.col("date_key").cast("int").alias("date_key"),
+            F.to_date(hour_start).alias("full_date"),
+            F.year(hour_start).alias("year"),
+            F.month(hour_start).alias("month"),
+            F.dayofmonth(hour_start).alias("day_of_month"),
+            F.dayofweek(hour_start).alias("day_of_week"),
+            F.hour(hour_start).alias("hour"),
+            F.dayofweek(hour_start).isin(SUNDAY, SATURDAY).alias("is_weekend"),
+        )
+    )
+
+
+def engagement_type_rows(spark: SparkSession, types: Iterable[EngagementType]) -> DataFrame:
+    """dim_engagement_type from configuration: the weights are data, the keys are fixed."""
+    rows = [(t.key, t.engagement_type, t.weight, t.counts_as_view) for t in types]
+    return spark.createDataFrame(rows, TABLES["dim_engagement_type"].schema)
