@@ -105,6 +105,8 @@ class BatchWriter:
         self.settings = conf.section("ingest")
         self.totals: Counter[str] = Counter()
         self._app_id: str | None = None
+        self.earliest_event = dt.datetime.fromisoformat(self.settings["earliest_event"].replace("Z", "+00:00"))
+        self.max_future = dt.timedelta(seconds=int(self.settings["max_future_seconds"]))
 
     @property
     def app_id(self) -> str:
@@ -115,11 +117,7 @@ class BatchWriter:
         return self._app_id
 
     def clock(self, now: dt.datetime) -> Clock:
-        return Clock(
-            ingested_at=now,
-            earliest_event=dt.datetime.fromisoformat(self.settings["earliest_event"].replace("Z", "+00:00")),
-            max_future=dt.timedelta(seconds=int(self.settings["max_future_seconds"])),
-        )
+        return Clock(ingested_at=now, earliest_event=self.earliest_event, max_future=self.max_future)
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = utc_now()

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from jobs.common import cli
 from jobs.common.config import PROJECT_ROOT, ConfigError, load_conf
-from jobs.common.spark import spark_settings
+from jobs.common.spark import LAUNCHED_FLAG, spark_settings
 
 JOBS = ("generate", "ingest", "sql", "demo")
-LAUNCHED_FLAG = "SHORTVIDEO_LAUNCHED"
 
 
 def usage_error(message: str) -> int:

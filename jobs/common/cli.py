@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from jobs.common.config import is_uri
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -46,24 +48,22 @@ def iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
 
 
-def positive_int(text: str) -> int:
+def _whole_number_from(text: str, minimum: int, bound: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be greater than 0")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"'{text}' must be {bound}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _whole_number_from(text, 1, "greater than 0")
 
 
 def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 0 or greater")
-    return value
+    return _whole_number_from(text, 0, "0 or greater")
 
 
 def rate(text: str) -> float:
@@ -78,7 +78,7 @@ def rate(text: str) -> float:
 
 def existing_dir(text: str) -> str:
     """A local directory that must exist; URIs (s3a://...) are checked by Spark itself."""
-    if "://" not in text and not Path(text).is_dir():
+    if not is_uri(text) and not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"directory '{text}' does not exist")
     return text
 

@@ -10,6 +10,8 @@ from jobs.common.config import LOG4J_CONF, Conf
 
 # Dates in the lake are UTC calendar dates of the events (events.md): not a setting.
 SESSION_TIME_ZONE = "UTC"
+# Set by jobs/launch.py: spark-submit already received every setting, the session only joins.
+LAUNCHED_FLAG = "SHORTVIDEO_LAUNCHED"
 
 
 def spark_settings(conf: Conf, master: str | None = None) -> dict[str, str]:
@@ -25,7 +27,7 @@ def spark_settings(conf: Conf, master: str | None = None) -> dict[str, str]:
 def start_spark(job: str, conf: Conf, master: str | None = None) -> SparkSession:
     """Join the session spark-submit prepared, or build one (tests, `python -m jobs.X`)."""
     builder = SparkSession.builder.appName(f"shortvideo-{job}")
-    if not os.environ.get("SHORTVIDEO_LAUNCHED"):
+    if not os.environ.get(LAUNCHED_FLAG):
         for key, value in spark_settings(conf, master).items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
