@@ -16,7 +16,6 @@ import time
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from pyspark import StorageLevel
@@ -24,9 +23,17 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common import cli
-from jobs.common.config import Conf, ConfigError, is_uri, join_path, load_conf
+from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.failpoints import failpoint, failpoint_soon
-from jobs.common.lake import append_once, checkpoint_path, ensure_table, retry_on_conflict, table_path
+from jobs.common.landing import ensure_landing_dirs, read_landing_lines, utc_now
+from jobs.common.lake import (
+    append_once,
+    checkpoint_path,
+    ensure_table,
+    retry_on_conflict,
+    stream_app_id,
+    table_path,
+)
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.facts import (
@@ -78,22 +85,6 @@ def build_parser() -> cli.OneLineParser:
     return parser
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def read_landing_lines(spark: SparkSession, conf: Conf, feed: str) -> DataFrame:
-    """The feed's landing files as a stream of raw lines, each with the file it came from."""
-    settings = conf.section("ingest")
-    return (
-        spark.readStream.format("text")
-        .option("pathGlobFilter", settings["file_glob"])
-        .option("maxFilesPerTrigger", int(settings["max_files_per_trigger"]))
-        .load(join_path(conf.landing, feed))
-        .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
-    )
-
-
 class BatchWriter:
     """foreachBatch: judge the lines, de-duplicate, append every table of the batch exactly once."""
 
@@ -112,8 +103,7 @@ class BatchWriter:
     def app_id(self) -> str:
         """The stream's identity: its query id, kept in the checkpoint (a reset checkpoint gets a new one)."""
         if self._app_id is None:
-            query_id = self.spark.read.json(join_path(self.checkpoint, "metadata")).first()["id"]
-            self._app_id = f"ingest-{self.event_feed.feed.name}-{query_id}"
+            self._app_id = stream_app_id(self.spark, self.checkpoint, f"ingest-{self.event_feed.feed.name}")
         return self._app_id
 
     def clock(self, now: dt.datetime) -> Clock:
@@ -260,14 +250,6 @@ def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, co
     return stream.start(), writer
 
 
-def ensure_landing_dirs(conf: Conf, feeds: list[EventFeed]) -> None:
-    """A feed that has not delivered yet is an empty directory, not an error."""
-    if is_uri(conf.landing):
-        return
-    for event_feed in feeds:
-        Path(conf.landing, event_feed.feed.name).mkdir(parents=True, exist_ok=True)
-
-
 def prepare_lake(spark: SparkSession, conf: Conf, feeds: list[EventFeed]) -> None:
     for spec in [f.table for f in feeds] + [TABLES["quarantine"], TABLES["ops_ingest_batches"],
                                              TABLES["ops_ingest_arrivals"]]:
@@ -284,7 +266,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     configure_logging()
     report = JobReport("ingest")
     feeds = [event_feeds(conf)[name] for name in (args.feeds or conf.get("ingest.feeds"))]
-    ensure_landing_dirs(conf, feeds)
+    ensure_landing_dirs(conf, [f.feed.name for f in feeds])
 
     spark = spark or start_spark("ingest", conf, args.master)
     try:

@@ -72,7 +72,7 @@ dim_content = TableSpec(
 dim_date = TableSpec(
     name="dim_date",
     kind="dimension",
-    comment="Calendar at hourly grain, UTC: one row per hour any fact uses.",
+    comment="Calendar at hourly grain, UTC: every hour from the earliest accepted event to a year ahead.",
     schema=T.StructType([
         col("date_key", T.IntegerType(), "UTC hour as yyyymmddhh", nullable=False),
         col("full_date", T.DateType(), "UTC calendar date", nullable=False),
@@ -189,6 +189,52 @@ fact_creator_analytics = TableSpec(
     ]),
 )
 
+cdc_users = TableSpec(
+    name="cdc_users",
+    kind="changelog",
+    comment="Every valid user change ever received, once each: dim_users and its history are derived from it.",
+    schema=T.StructType([
+        col("user_key", KEY, "Surrogate key of the user", nullable=False, pii=True),
+        col("user_id", T.StringType(), "Natural key of the user", nullable=False, pii=True),
+        col("op", T.StringType(), "upsert or delete", nullable=False),
+        col("updated_at", T.TimestampType(), "When the change happened: orders a user's changes", nullable=False),
+        col("change_id", KEY, "Hash of the change's content: a repeated change is the same change", nullable=False),
+        col("registration_date", T.DateType(), "Day the account was created"),
+        col("user_type", T.StringType(), "creator, consumer or both"),
+        col("creator_tier", T.StringType(), "casual, rising, established, top or null"),
+        col("region", T.StringType(), "Country or region code"),
+        col("follower_count", T.LongType(), "Followers"),
+        col("following_count", T.LongType(), "Accounts followed"),
+        col("analytics_consent", T.BooleanType(), "As sent; null = not sent (default true)"),
+        col("source_file", T.StringType(), "Landing file of the first delivery"),
+        col("ingested_at", T.TimestampType(), "When the dims job read it", nullable=False),
+    ]),
+)
+
+cdc_content = TableSpec(
+    name="cdc_content",
+    kind="changelog",
+    comment="Every valid content change ever received, once each: dim_content is derived from it.",
+    schema=T.StructType([
+        col("content_key", KEY, "Surrogate key of the video", nullable=False),
+        col("content_id", T.StringType(), "Natural key of the video", nullable=False),
+        col("op", T.StringType(), "upsert or delete (taken down)", nullable=False),
+        col("updated_at", T.TimestampType(), "When the change happened: orders a video's changes", nullable=False),
+        col("change_id", KEY, "Hash of the change's content: a repeated change is the same change", nullable=False),
+        col("creator_user_id", T.StringType(), "user_id of the creator", pii=True),
+        col("content_type", T.StringType(), "original, remix, duet or response"),
+        col("category", T.StringType(), "dance, comedy, education, ..."),
+        col("duration_seconds", T.LongType(), "Length of the video"),
+        col("music_id", T.StringType(), "Sound used, if any"),
+        col("hashtags", T.ArrayType(T.StringType()), "Hashtags"),
+        col("effects_used", T.ArrayType(T.StringType()), "Filters and effects"),
+        col("upload_timestamp", T.TimestampType(), "When the video was posted (UTC)"),
+        col("moderation_status", T.StringType(), "As sent; null = not sent (default approved)"),
+        col("source_file", T.StringType(), "Landing file of the first delivery"),
+        col("ingested_at", T.TimestampType(), "When the dims job read it", nullable=False),
+    ]),
+)
+
 quarantine = TableSpec(
     name="quarantine",
     kind="quarantine",
@@ -241,6 +287,22 @@ ops_ingest_arrivals = TableSpec(
     ]),
 )
 
+ops_daily_runs = TableSpec(
+    name="ops_daily_runs",
+    kind="ops",
+    comment="One row per day the daily job computed: when, from what, and what it could not attribute.",
+    schema=T.StructType([
+        col("event_date", T.DateType(), "The day computed", nullable=False),
+        col("computed_at", T.TimestampType(), "When the run started (arrivals after it make the day pending)", nullable=False),
+        col("engagements_read", T.LongType(), "Engagement facts of the day read", nullable=False),
+        col("engagements_excluded", T.LongType(), "Of those, by users who opted out of analytics", nullable=False),
+        col("content_rows", T.LongType(), "fact_content_performance rows written", nullable=False),
+        col("creator_rows", T.LongType(), "fact_creator_analytics rows written", nullable=False),
+        col("unattributed_content", T.LongType(), "Videos with engagements but no dim_content row yet", nullable=False),
+        col("dim_content_version", T.LongType(), "dim_content version the run used", nullable=False),
+    ]),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     dim_users,
     dim_users_history,
@@ -254,6 +316,9 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     quarantine,
     ops_ingest_batches,
     ops_ingest_arrivals,
+    ops_daily_runs,
+    cdc_users,
+    cdc_content,
 )
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in ALL_TABLES}

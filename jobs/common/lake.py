@@ -42,9 +42,10 @@ def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
     return builder.execute()
 
 
-def conform(frame: DataFrame, spec: TableSpec) -> DataFrame:
-    """The schema contract at the edge: exactly the table's columns, in order, with its types."""
-    return frame.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in spec.schema.fields])
+def conform(frame: DataFrame, spec: TableSpec, *extra: str) -> DataFrame:
+    """The schema contract at the edge: exactly the table's columns, in order, with its types
+    (and any `extra` working columns after them, e.g. a MERGE's flags)."""
+    return frame.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in spec.schema.fields], *extra)
 
 
 def append_once(frame: DataFrame, lake: str, spec: TableSpec, app_id: str, version: int) -> None:
@@ -72,6 +73,69 @@ def retry_on_conflict(action: Callable[[], T], attempts: int, pause_seconds: flo
                 raise
             time.sleep(pause_seconds * attempt)
     raise AssertionError("unreachable")
+
+
+def stream_app_id(spark: SparkSession, checkpoint: str, stream: str) -> str:
+    """A stream's identity for idempotent writes: its query id, kept in the checkpoint (a reset
+    checkpoint is a new stream and gets a new id, so its batch ids never collide with the old)."""
+    query_id = spark.read.json(join_path(checkpoint, "metadata")).first()["id"]
+    return f"{stream}-{query_id}"
+
+
+def _differs(columns: list[str]) -> str:
+    return " OR ".join(f"NOT (target.`{c}` <=> source.`{c}`)" for c in columns)
+
+
+def upsert_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str]) -> dict:
+    """MERGE rows by key: insert the new, update the ones that differ, leave equal rows alone (so a
+    rerun writes no file). Returns Delta's operation metrics."""
+    source = conform(rows, spec)
+    on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
+    values = [c for c in spec.columns if c not in keys]
+    (
+        DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
+        .merge(source.alias("source"), on)
+        .whenMatchedUpdateAll(condition=_differs(values))
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+    return last_operation_metrics(spark, lake, spec)
+
+
+def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str]) -> dict:
+    """MERGE that only inserts rows whose key the table lacks (an append that is safe to replay)."""
+    on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
+    (
+        DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
+        .merge(conform(rows, spec).alias("source"), on)
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+    return last_operation_metrics(spark, lake, spec)
+
+
+def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFrame, keys: list[str],
+              stale_flag: str = "_stale") -> dict:
+    """MERGE a set of rows in place of another: `changes` holds the wanted rows plus, flagged
+    `stale_flag`, the existing rows that must go (see transforms.changes.history_changes)."""
+    on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
+    values = [c for c in spec.columns if c not in keys]
+    source = conform(changes, spec, stale_flag)
+    (
+        DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
+        .merge(source.alias("source"), on)
+        .whenMatchedDelete(condition=f"source.`{stale_flag}`")
+        .whenMatchedUpdate(condition=_differs(values), set={c: f"source.`{c}`" for c in values})
+        .whenNotMatchedInsert(condition=f"NOT source.`{stale_flag}`",
+                              values={c: f"source.`{c}`" for c in spec.columns})
+        .execute()
+    )
+    return last_operation_metrics(spark, lake, spec)
+
+
+def last_operation_metrics(spark: SparkSession, lake: str, spec: TableSpec) -> dict:
+    row = DeltaTable.forPath(spark, table_path(lake, spec)).history(1).select("operationMetrics").first()
+    return dict(row["operationMetrics"] or {}) if row else {}
 
 
 def existing_tables(spark: SparkSession, lake: str) -> list[TableSpec]:

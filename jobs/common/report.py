@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from typing import Any
@@ -49,7 +50,21 @@ def configure_logging() -> None:
     PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
 
 
+PYTHON_ERROR_LINE = re.compile(r"^[\w.]*(?:Error|Exception): .+")
+
+
 def first_line(error: BaseException) -> str:
-    """An exception as one line: Spark's messages run to pages, an orchestrator's log wants one."""
+    """An exception as one line: Spark's messages run to pages, an orchestrator's log wants one.
+
+    A failure inside a stream's foreachBatch comes back as a JVM error wrapping a Python
+    traceback: the line naming the Python exception is the one that says what went wrong.
+    """
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    if not text:
+        return type(error).__name__
+    lines = text.splitlines()
+    if "Traceback (most recent call last)" in lines[0]:
+        cause = next((line.strip() for line in lines[1:] if PYTHON_ERROR_LINE.match(line.strip())), None)
+        if cause:
+            return f"{lines[0].split('Reason:')[0].strip()} {cause}"
+    return lines[0]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import EngagementType
+from jobs.common.keys import hour_key
 from schemas import TABLES
 
 SUNDAY, SATURDAY = 1, 7  # Spark's dayofweek numbering
@@ -35,3 +37,11 @@ def engagement_type_rows(spark: SparkSession, types: Iterable[EngagementType]) -
     """dim_engagement_type from configuration: the weights are data, the keys are fixed."""
     rows = [(t.key, t.engagement_type, t.weight, t.counts_as_view) for t in types]
     return spark.createDataFrame(rows, TABLES["dim_engagement_type"].schema)
+
+
+def calendar_hours(spark: SparkSession, first_day: dt.date, last_day: dt.date) -> DataFrame:
+    """Every UTC hour from the start of `first_day` to the end of `last_day`, as `date_key`s."""
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.timezone.utc)
+    hours = ((last_day - first_day).days + 1) * 24
+    hour_start = F.timestamp_seconds(F.lit(int(start.timestamp())) + F.col("id") * 3600)
+    return spark.range(hours).select(hour_key(hour_start).alias("date_key"))

@@ -1,0 +1,248 @@
+"""dims: MERGE the user and content change feeds (CDC) into the dimensions and their history.
+
+Each feed is read as a stream (trigger availableNow), so a run reads only the files that arrived
+since the last one. Per micro-batch: bad lines go to the quarantine, each valid change is kept
+once in the feed's change log (cdc_users / cdc_content), and the touched users' and videos'
+current-state rows and history periods are derived again from their whole change log and
+MERGEd in. Latest `updated_at` wins whatever the file order, and a replayed file changes nothing.
+Then dim_engagement_type follows the configuration and dim_date covers the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.common import cli
+from jobs.common.config import Conf, ConfigError, load_conf
+from jobs.common.landing import ensure_landing_dirs, read_landing_lines, utc_now
+from jobs.common.lake import (
+    append_once,
+    checkpoint_path,
+    ensure_table,
+    insert_new_rows,
+    retry_on_conflict,
+    stream_app_id,
+    sync_rows,
+    table_path,
+    upsert_rows,
+)
+from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.spark import start_spark
+from jobs.transforms.changes import (
+    history_changes,
+    to_content_changes,
+    to_dim_content,
+    to_dim_users,
+    to_user_changes,
+    to_user_history,
+)
+from jobs.transforms.dimensions import calendar_hours, engagement_type_rows, to_dim_date
+from jobs.transforms.facts import to_quarantine_rows
+from jobs.transforms.validation import Clock, classify_lines, with_blank_flag
+from schemas import TABLES, TableSpec
+from schemas.landing import CONTENT, USERS, Feed
+
+log = logging.getLogger("shortvideo.dims")
+RUN_COUNTS = ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines", "batches")
+
+
+@dataclass(frozen=True)
+class ChangeFeed:
+    """A CDC feed, its change log, and the tables derived from the log."""
+
+    feed: Feed
+    key: str
+    change_log: TableSpec
+    to_changes: Callable[[DataFrame, dt.datetime], DataFrame]
+    dimension: TableSpec
+    to_dimension: Callable[[DataFrame], DataFrame]
+    history: TableSpec | None = None
+    to_history: Callable[[DataFrame], DataFrame] | None = None
+
+    @property
+    def tables(self) -> list[TableSpec]:
+        return [t for t in (self.change_log, self.dimension, self.history) if t is not None]
+
+
+CHANGE_FEEDS = {
+    "users": ChangeFeed(USERS, "user_key", TABLES["cdc_users"], to_user_changes, TABLES["dim_users"], to_dim_users,
+                        TABLES["dim_users_history"], to_user_history),
+    "content": ChangeFeed(CONTENT, "content_key", TABLES["cdc_content"], to_content_changes,
+                          TABLES["dim_content"], to_dim_content),
+}
+CHANGE_IDENTITY = ("updated_at", "change_id")
+
+
+def build_parser() -> cli.OneLineParser:
+    parser = cli.base_parser("dims", "MERGE user and content changes into the dimensions and their history.")
+    parser.add_argument("--landing", type=cli.existing_dir, help="landing zone (default: the environment's)")
+    parser.add_argument("--lake", help="lake root (default: the environment's)")
+    parser.add_argument("--feeds", nargs="+", choices=list(CHANGE_FEEDS), help="limit to these feeds")
+    return parser
+
+
+class ChangeBatchWriter:
+    """foreachBatch: quarantine the bad lines, log the new changes, re-derive what they touch."""
+
+    def __init__(self, spark: SparkSession, conf: Conf, change_feed: ChangeFeed, checkpoint: str) -> None:
+        self.spark = spark
+        self.conf = conf
+        self.change_feed = change_feed
+        self.checkpoint = checkpoint
+        settings = conf.section("ingest")
+        self.retries = int(settings["write_retries"])
+        self.earliest_event = dt.datetime.fromisoformat(settings["earliest_event"].replace("Z", "+00:00"))
+        self.max_future = dt.timedelta(seconds=int(settings["max_future_seconds"]))
+        self.totals: Counter[str] = Counter()
+        self._app_id: str | None = None
+
+    @property
+    def app_id(self) -> str:
+        if self._app_id is None:
+            self._app_id = stream_app_id(self.spark, self.checkpoint, f"dims-{self.change_feed.feed.name}")
+        return self._app_id
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        started = utc_now()
+        ingested_at = started.replace(tzinfo=None)
+        change_feed, lake = self.change_feed, self.conf.lake
+        clock = Clock(ingested_at=started, earliest_event=self.earliest_event, max_future=self.max_future)
+        classified = (
+            batch.transform(with_blank_flag)
+            .transform(classify_lines, change_feed.feed, clock)
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        try:
+            is_blank, is_bad = F.col("is_blank"), F.col("reason").isNotNull()
+            stats = classified.agg(
+                F.count_if(~is_blank).alias("lines_read"),
+                F.count_if(is_blank).alias("blank_lines"),
+                F.count_if(~is_blank & is_bad).alias("quarantined"),
+                F.count_if(~is_blank & ~is_bad).alias("valid"),
+                F.count_distinct("source_file").alias("files"),
+            ).first().asDict()
+            bad = classified.where(~is_blank & is_bad)
+            valid = classified.where(~is_blank & ~is_bad)
+            append_once(to_quarantine_rows(bad, change_feed.feed.name, ingested_at, batch_id),
+                        lake, TABLES["quarantine"], self.app_id, batch_id)
+            changes = change_feed.to_changes(valid, ingested_at).persist(StorageLevel.MEMORY_AND_DISK)
+            try:
+                inserted = retry_on_conflict(lambda: self._log_changes(changes), self.retries)
+                touched = changes.select(change_feed.key).distinct()
+                retry_on_conflict(lambda: self._derive(touched), self.retries)
+            finally:
+                changes.unpersist()
+            self.totals.update({
+                "files": stats["files"],
+                "lines_read": stats["lines_read"],
+                "blank_lines": stats["blank_lines"],
+                "quarantined": stats["quarantined"],
+                "accepted": inserted,
+                "duplicates": stats["valid"] - inserted,
+                "batches": 1,
+            })
+            log.info("%s batch %s: %s", change_feed.feed.name, batch_id, dict(self.totals))
+        finally:
+            classified.unpersist()
+
+    def _log_changes(self, changes: DataFrame) -> int:
+        spec = self.change_feed.change_log
+        metrics = insert_new_rows(self.spark, self.conf.lake, spec, changes, [self.change_feed.key, *CHANGE_IDENTITY])
+        return int(metrics.get("numTargetRowsInserted", 0))
+
+    def _derive(self, touched: DataFrame) -> None:
+        """The touched entities' dimension rows and history periods, from their whole change log."""
+        change_feed, lake, key = self.change_feed, self.conf.lake, self.change_feed.key
+        all_changes = read_table(self.spark, lake, change_feed.change_log).join(touched, on=key, how="left_semi")
+        upsert_rows(self.spark, lake, change_feed.dimension, change_feed.to_dimension(all_changes), [key])
+        if change_feed.history is not None and change_feed.to_history is not None:
+            existing = read_table(self.spark, lake, change_feed.history).join(touched, on=key, how="left_semi")
+            wanted = change_feed.to_history(all_changes)
+            sync_rows(self.spark, lake, change_feed.history, history_changes(wanted, existing, key),
+                      [key, "valid_from"])
+
+
+def read_table(spark: SparkSession, lake: str, spec: TableSpec) -> DataFrame:
+    return spark.read.format("delta").load(table_path(lake, spec))
+
+
+def run_change_feed(spark: SparkSession, conf: Conf, change_feed: ChangeFeed) -> ChangeBatchWriter:
+    name = change_feed.feed.name
+    checkpoint = checkpoint_path(conf.lake, f"dims_{name}")
+    writer = ChangeBatchWriter(spark, conf, change_feed, checkpoint)
+    query = (
+        read_landing_lines(spark, conf, name)
+        .writeStream.queryName(f"dims_{name}")
+        .option("checkpointLocation", checkpoint)
+        .foreachBatch(writer)
+        .trigger(availableNow=True)
+        .start()
+    )
+    query.awaitTermination()
+    return writer
+
+
+def refresh_engagement_types(spark: SparkSession, conf: Conf) -> dict:
+    """dim_engagement_type follows the configuration (weights are data)."""
+    spec = TABLES["dim_engagement_type"]
+    return upsert_rows(spark, conf.lake, spec, engagement_type_rows(spark, conf.engagement_types), ["engagement_key"])
+
+
+def fill_calendar(spark: SparkSession, conf: Conf, today: dt.date) -> int:
+    """dim_date holds every hour from the earliest acceptable event to `calendar_days_ahead` days
+    from today, so every hour a fact can carry is there before the fact is written."""
+    spec = TABLES["dim_date"]
+    first_day = dt.date.fromisoformat(conf.get("ingest.earliest_event")[:10])
+    last_day = today + dt.timedelta(days=int(conf.get("dims.calendar_days_ahead")))
+    wanted_hours = ((last_day - first_day).days + 1) * 24
+    held = read_table(spark, conf.lake, spec).agg(F.count("*").alias("n"), F.min("full_date").alias("first"),
+                                                  F.max("full_date").alias("last")).first()
+    if held["n"] == wanted_hours and held["first"] == first_day and held["last"] == last_day:
+        return 0
+    metrics = insert_new_rows(spark, conf.lake, spec, to_dim_date(calendar_hours(spark, first_day, last_day)),
+                              ["date_key"])
+    return int(metrics.get("numTargetRowsInserted", 0))
+
+
+def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        conf = load_conf(args.env, args.overrides, landing=args.landing, lake=args.lake)
+    except ConfigError as error:
+        cli.fail_usage(parser, str(error))
+    configure_logging()
+    report = JobReport("dims")
+    feeds = [CHANGE_FEEDS[name] for name in (args.feeds or list(CHANGE_FEEDS))]
+    ensure_landing_dirs(conf, [f.feed.name for f in feeds])
+
+    spark = spark or start_spark("dims", conf, args.master)
+    try:
+        for spec in [t for f in feeds for t in f.tables] + [TABLES["quarantine"], TABLES["dim_date"],
+                                                            TABLES["dim_engagement_type"]]:
+            ensure_table(spark, conf.lake, spec)
+        writers = [run_change_feed(spark, conf, change_feed) for change_feed in feeds]
+        refresh_engagement_types(spark, conf)
+        hours_added = fill_calendar(spark, conf, utc_now().date())
+    except Exception as error:  # one line for the orchestrator; every commit above is atomic
+        report.emit(status="failed", error=first_line(error))
+        return cli.EXIT_FAILED
+
+    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in RUN_COUNTS})
+    report.add(**{w.change_feed.feed.name: dict(w.totals) for w in writers})
+    report.add(calendar_hours_added=hours_added)
+    report.emit()
+    return cli.EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

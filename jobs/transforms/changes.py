@@ -1,0 +1,162 @@
+"""The CDC feeds (users, content) as change logs, and the dimensions derived from them.
+
+Every valid change is kept once in a change log (cdc_users, cdc_content). The current-state
+dimension and the attribute history of an entity are then pure functions of that entity's whole
+change log, so the result never depends on the order files arrived in, and replaying a file
+derives the very same rows (latest `updated_at` wins; see README "Dimensions").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from jobs.common.keys import surrogate_key
+
+UPSERT, DELETE = "upsert", "delete"
+USER_FIELDS = ("registration_date", "user_type", "creator_tier", "region", "follower_count", "following_count",
+               "analytics_consent")
+CONTENT_FIELDS = ("creator_user_id", "content_type", "category", "duration_seconds", "music_id", "hashtags",
+                  "effects_used", "upload_timestamp", "moderation_status")
+# The attributes whose history is kept (creator tier progression, type and region changes).
+HISTORY_FIELDS = ("user_type", "creator_tier", "region")
+DEFAULT_CONSENT = True  # events.md: analytics_consent defaults to true
+DEFAULT_MODERATION = "approved"
+
+
+def _change_id(natural_key: str, fields: tuple[str, ...]) -> Column:
+    """A change's identity: the same change delivered twice hashes the same."""
+    return F.xxhash64(F.col(natural_key), F.col("op"), F.col("updated_at"), *[F.col(f) for f in fields])
+
+
+def _changes(valid: DataFrame, natural_key: str, key: str, fields: tuple[str, ...],
+             ingested_at: dt.datetime) -> DataFrame:
+    return (
+        valid.select(
+            surrogate_key(natural_key).alias(key),
+            F.col(natural_key),
+            F.col("op"),
+            F.col("updated_at"),
+            _change_id(natural_key, fields).alias("change_id"),
+            *[F.col(f) for f in fields],
+            F.col("source_file"),
+            F.lit(ingested_at).alias("ingested_at"),
+        )
+        # One row per change: a change repeated within the batch keeps its first file.
+        .withColumn("_copy", F.row_number().over(
+            Window.partitionBy(key, "updated_at", "change_id").orderBy("source_file")))
+        .where(F.col("_copy") == 1)
+        .drop("_copy")
+    )
+
+
+def to_user_changes(valid: DataFrame, ingested_at: dt.datetime) -> DataFrame:
+    """Valid `users` lines -> cdc_users rows, one per distinct change."""
+    return _changes(valid, "user_id", "user_key", USER_FIELDS, ingested_at)
+
+
+def to_content_changes(valid: DataFrame, ingested_at: dt.datetime) -> DataFrame:
+    """Valid `content` lines -> cdc_content rows, one per distinct change."""
+    return _changes(valid, "content_id", "content_key", CONTENT_FIELDS, ingested_at)
+
+
+def change_order() -> Column:
+    """Which of two changes is later: updated_at, then a delete over an upsert of the same instant,
+    then the change's hash (arbitrary but the same in every run, so ties never flip)."""
+    return F.struct(F.col("updated_at"), (F.col("op") == DELETE).alias("is_delete"), F.col("change_id"))
+
+
+def _current_state(changes: DataFrame, key: str, natural_key: str, fields: tuple[str, ...]) -> DataFrame:
+    """Per entity: the attributes of its latest upsert, deleted when its latest change is a delete."""
+    attributes = F.struct(*[F.col(f) for f in fields])
+    return changes.groupBy(key, natural_key).agg(
+        F.max_by(attributes, F.when(F.col("op") == UPSERT, change_order())).alias("latest_upsert"),
+        F.max_by(F.col("op"), change_order()).alias("latest_op"),
+        F.max("updated_at").alias("updated_at"),
+    )
+
+
+def to_dim_users(changes: DataFrame) -> DataFrame:
+    """cdc_users rows (all of each user's changes) -> dim_users rows, one per user."""
+    state = _current_state(changes, "user_key", "user_id", USER_FIELDS)
+    upsert = F.col("latest_upsert")
+    return state.select(
+        "user_key",
+        "user_id",
+        upsert["registration_date"].alias("registration_date"),
+        upsert["user_type"].alias("user_type"),
+        upsert["creator_tier"].alias("creator_tier"),
+        upsert["region"].alias("region"),
+        upsert["follower_count"].cast("int").alias("follower_count"),
+        upsert["following_count"].cast("int").alias("following_count"),
+        F.coalesce(upsert["analytics_consent"], F.lit(DEFAULT_CONSENT)).alias("analytics_consent"),
+        (F.col("latest_op") == DELETE).alias("is_deleted"),
+        "updated_at",
+    )
+
+
+def to_dim_content(changes: DataFrame) -> DataFrame:
+    """cdc_content rows (all of each video's changes) -> dim_content rows, linked to the creator."""
+    state = _current_state(changes, "content_key", "content_id", CONTENT_FIELDS)
+    upsert = F.col("latest_upsert")
+    creator = upsert["creator_user_id"]
+    return state.select(
+        "content_key",
+        "content_id",
+        F.when(creator.isNotNull(), surrogate_key(creator)).alias("creator_user_key"),
+        creator.alias("creator_id"),
+        upsert["content_type"].alias("content_type"),
+        upsert["category"].alias("category"),
+        upsert["duration_seconds"].cast("int").alias("duration_seconds"),
+        upsert["music_id"].alias("music_id"),
+        upsert["hashtags"].alias("hashtags"),
+        upsert["effects_used"].alias("effects_used"),
+        upsert["upload_timestamp"].alias("upload_timestamp"),
+        F.coalesce(upsert["moderation_status"], F.lit(DEFAULT_MODERATION)).alias("moderation_status"),
+        (F.col("latest_op") == DELETE).alias("is_deleted"),
+        "updated_at",
+    )
+
+
+def to_user_history(changes: DataFrame) -> DataFrame:
+    """cdc_users rows -> dim_users_history: one period per run of equal (type, tier, region).
+
+    A period starts at the change that made the attributes what they are and ends where the next
+    different attributes (or the account's deletion) start; a change that repeats the attributes
+    (a follower-count update) does not start a period. An upsert after a delete opens a new one.
+    """
+    in_order = Window.partitionBy("user_key").orderBy(change_order())
+    state = F.struct(
+        (F.col("op") == DELETE).alias("deleted"),
+        *[F.when(F.col("op") == UPSERT, F.col(f)).alias(f) for f in HISTORY_FIELDS],
+    )
+    starts = (
+        changes.withColumn("state", state)
+        .withColumn("previous_state", F.lag("state").over(in_order))
+        .where(F.col("previous_state").isNull() | ~F.col("state").eqNullSafe(F.col("previous_state")))
+    )
+    periods = starts.withColumn("valid_to", F.lead("updated_at").over(in_order))
+    return (
+        periods.where(~F.col("state.deleted"))
+        .select(
+            "user_key",
+            "user_id",
+            *[F.col("state")[f].alias(f) for f in HISTORY_FIELDS],
+            F.col("updated_at").alias("valid_from"),
+            "valid_to",
+            F.col("valid_to").isNull().alias("is_current"),
+        )
+    )
+
+
+def history_changes(recomputed: DataFrame, existing: DataFrame, key: str = "user_key") -> DataFrame:
+    """What a MERGE must do to make `existing` periods (of the touched entities) equal `recomputed`:
+    the recomputed rows (insert or update) plus the existing periods that no longer exist (delete)."""
+    period = [key, "valid_from"]
+    stale = existing.join(recomputed.select(*period), on=period, how="left_anti")
+    return (
+        recomputed.withColumn("_stale", F.lit(False))
+        .unionByName(stale.select(*recomputed.columns).withColumn("_stale", F.lit(True)))
+    )
