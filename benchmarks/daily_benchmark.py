@@ -1,0 +1,180 @@
+"""Benchmark: `daily` for one day against DuckDB computing the same fact_content_performance, and
+the cost growth of `daily` from 1 day of history in the lake to 30.
+
+    .venv/bin/python -m benchmarks.daily_benchmark [--events-per-day 5000000] [--users 200000]
+        [--history-days 30] [--workdir benchmarks/out/daily] [--seed 1]
+
+Setup (timed, reported as setup only): two generated days D-1 and D (no bad, duplicate or late
+lines), dims, `ingest --once`, then `daily --date D-1` so that D has one day of performance
+history. Measured, each as its own process as an orchestrator would run it:
+
+* `daily --date D` (spark-submit; Spark's start-up is measured apart with spark_startup.py);
+* in the same run, DuckDB computing D's fact_content_performance from the same Delta table's
+  Parquet files (benchmarks/duckdb_performance.py), checked row for row against Spark's;
+* `daily --date D` again after copies of day D (engagements) and D-1 (performance) were appended
+  as days D-2 .. D-HISTORY_DAYS (benchmarks/clone_history.py): the cost growth t30 / t1.
+
+Prints a Markdown table and writes it to WORKDIR/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from benchmarks.ingest_benchmark import BENCH_DIR, measured
+from jobs.common.config import load_conf
+from jobs.common.spark import spark_settings
+from jobs.launch import launch_environment, spark_submit_command
+
+DAYS_AGO = 3  # day D: far enough back that D-1 and D are whole past days
+GOAL_VS_DUCKDB = 3.0
+GOAL_GROWTH = 1.3
+
+
+def status_line(stdout: str) -> dict:
+    """A job's last JSON line (its status report)."""
+    return json.loads([line for line in stdout.splitlines() if line.startswith("{")][-1])
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+class Steps:
+    """Runs the benchmark's steps as separate processes and keeps what each one measured."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.landing, self.lake = workdir / "landing", workdir / "lake"
+        self.settings = spark_settings(load_conf("local"))
+        self.env = launch_environment(self.settings)
+        self.setup: list[tuple[str, float]] = []
+
+    def job(self, job: str, args: list[str], setup: str | None = None) -> tuple[float, float, dict]:
+        seconds, rss, out = measured(spark_submit_command(job, args, self.settings), self.env)
+        report = status_line(out)
+        if report.get("status") != "ok":
+            raise SystemExit(f"{job} failed: {report}")
+        if setup:
+            self.setup.append((setup, seconds))
+        return seconds, rss, report
+
+    def script(self, name: str, script: str, args: list[str], setup: str | None = None) -> tuple[float, float, str]:
+        seconds, rss, out = measured(spark_submit_command(name, args, self.settings, BENCH_DIR / script), self.env)
+        if setup:
+            self.setup.append((setup, seconds))
+        return seconds, rss, out
+
+    def python(self, module: str, args: list[str], setup: str | None = None) -> tuple[float, float, str]:
+        seconds, rss, out = measured([sys.executable, "-m", module, *args], self.env)
+        if setup:
+            self.setup.append((setup, seconds))
+        return seconds, rss, out
+
+    def duckdb(self, day: dt.date) -> tuple[float, dict]:
+        _, rss, out = self.python("benchmarks.duckdb_performance", ["--lake", str(self.lake), "--date", day.isoformat()])
+        return rss, status_line(out)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events-per-day", type=int, default=5_000_000)
+    parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--history-days", type=int, default=30, help="days of history for the growth measure")
+    parser.add_argument("--workdir", default=str(BENCH_DIR / "out" / "daily"))
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = Path(args.workdir).resolve()
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    steps = Steps(workdir)
+    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=DAYS_AGO)
+    lake_args = ["--lake", str(steps.lake)]
+
+    # Setup: two days of clean events in the lake, D-1 computed.
+    steps.python("jobs.generate", [
+        "--landing", str(steps.landing), "--days", "2", "--start-date", (day - dt.timedelta(days=1)).isoformat(),
+        "--events-per-day", str(args.events_per_day), "--users", str(args.users), "--seed", str(args.seed),
+        "--bad-rate", "0", "--dup-rate", "0", "--late-rate", "0", "--set", "generate.discovery_per_engagement=0",
+    ], setup="generate D-1 and D (engagement, user and content feeds)")
+    steps.lake.mkdir()
+    steps.job("dims", ["--landing", str(steps.landing), *lake_args], setup="dims")
+    _, _, ingested = steps.job("ingest", ["--landing", str(steps.landing), *lake_args, "--once",
+                                          "--feeds", "engagements"], setup="ingest --once (2 days)")
+    steps.job("daily", [*lake_args, "--date", (day - dt.timedelta(days=1)).isoformat()], setup="daily --date D-1")
+
+    # Spark's fixed cost, then daily for D (1 day of history) and DuckDB on the same files.
+    startup_s, _, _ = steps.script("startup", "spark_startup.py", [str(workdir / "scratch")])
+    t1, t1_rss, t1_report = steps.job("daily", [*lake_args, "--date", day.isoformat()])
+    duck1_rss, duck1 = steps.duckdb(day)
+
+    # History: days D-2 .. D-N, then daily for D again.
+    steps.script("clone-history", "clone_history.py", [str(steps.lake), day.isoformat(), str(args.history_days)],
+                 setup=f"clone D / D-1 into D-2 .. D-{args.history_days}")
+    t30, t30_rss, t30_report = steps.job("daily", [*lake_args, "--date", day.isoformat()])
+    duck30_rss, duck30 = steps.duckdb(day)
+
+    table = results_table(args, day, ingested, startup_s, (t1, t1_rss, t1_report), (duck1_rss, duck1),
+                          (t30, t30_rss, t30_report), (duck30_rss, duck30), steps.setup)
+    print(table)
+    (workdir / "results.md").write_text(table + "\n", encoding="utf-8")
+    return 0 if duck1["equal"] and duck30["equal"] else 1
+
+
+def results_table(args, day, ingested, startup_s, spark1, duck1, spark30, duck30, setup) -> str:
+    t1, t1_rss, t1_report = spark1
+    t30, t30_rss, t30_report = spark30
+    duck1_rss, duck1 = duck1
+    duck30_rss, duck30 = duck30
+    d1 = duck1["query_seconds"]
+    ratio_warm = (t1 - startup_s) / d1
+    ratio_cold = t1 / d1
+    growth = t30 / t1
+    growth_warm = (t30 - startup_s) / (t1 - startup_s)
+    h = args.history_days
+    rows = [
+        ("day D / events generated per day / users", f"{day} / {args.events_per_day:,} / {args.users:,}", "", ""),
+        ("engagements of D read by daily (after consent: excluded)",
+         f"{t1_report['engagements_read']:,} ({t1_report['engagements_excluded']:,} excluded)", "", ""),
+        ("fact_content_performance rows of D (Spark / DuckDB)", f"{t1_report['content_rows']:,} / {duck1['rows']:,}",
+         "", ""),
+        ("ingest accepted (both days)", f"{ingested['accepted']:,}", "", ""),
+        ("Spark start-up (spark-submit, Delta loaded, one tiny write)", f"{startup_s:.1f} s", "", ""),
+        ("(a) daily --date D, 1 day of history, end to end", f"{t1:.1f} s", "", ""),
+        ("(a) the same without Spark's start-up", f"{t1 - startup_s:.1f} s", "", ""),
+        ("    (daily's own JSON line: seconds from its Python start)", f"{t1_report['seconds']:.1f} s", "", ""),
+        ("(b) DuckDB, same fact_content_performance from the same Parquet files (connect + query + fetch)",
+         f"{d1:.2f} s", "", ""),
+        ("    (Delta log replay to list the files, not timed in (b))", f"{duck1['log_replay_seconds']:.2f} s", "", ""),
+        ("ratio a/b without start-up", f"{ratio_warm:.1f}", f"<= {GOAL_VS_DUCKDB:g}",
+         yes_no(ratio_warm <= GOAL_VS_DUCKDB)),
+        ("ratio a/b end to end (with start-up)", f"{ratio_cold:.1f}", "", ""),
+        ("results equal (DuckDB vs Spark rows of D, 1 day of history)", yes_no(duck1["equal"]), "yes",
+         yes_no(duck1["equal"]) + (f" ({'; '.join(duck1['differences'])})" if duck1["differences"] else "")),
+        (f"(c) daily --date D, {h} days of history, end to end", f"{t30:.1f} s", "", ""),
+        ("    (daily's own JSON line: seconds from its Python start)", f"{t30_report['seconds']:.1f} s", "", ""),
+        ("growth c/a end to end (t30 / t1)", f"{growth:.2f}", f"< {GOAL_GROWTH:g}", yes_no(growth < GOAL_GROWTH)),
+        ("growth c/a without start-up", f"{growth_warm:.2f}", "", ""),
+        (f"DuckDB with {h} days of history (results equal: {yes_no(duck30['equal'])})",
+         f"{duck30['query_seconds']:.2f} s", "", ""),
+        ("peak RSS, daily 1 day / daily 30 days (largest process: driver JVM)",
+         f"{t1_rss:,.0f} / {t30_rss:,.0f} MiB", "", ""),
+        ("peak RSS, DuckDB process (1 day / 30 days of history)", f"{duck1_rss:,.0f} / {duck30_rss:,.0f} MiB", "", ""),
+        *[(f"setup: {name}", f"{seconds:.1f} s", "", "") for name, seconds in setup],
+    ]
+    lines = ["| measure | value | goal | met |", "|---|---|---|---|"]
+    lines += [f"| {name} | {value} | {goal} | {met} |" for name, value, goal, met in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""CDC change logs -> current-state dimensions and attribute history, on hand-built changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from jobs.transforms.changes import (
+    history_changes,
+    to_content_changes,
+    to_dim_content,
+    to_dim_users,
+    to_user_changes,
+    to_user_history,
+)
+
+USER_LINES = ("op string, user_id string, updated_at timestamp, registration_date date, user_type string, "
+              "creator_tier string, region string, follower_count long, following_count long, "
+              "analytics_consent boolean, source_file string")
+CONTENT_LINES = ("op string, content_id string, updated_at timestamp, creator_user_id string, content_type string, "
+                 "category string, duration_seconds long, music_id string, hashtags array<string>, "
+                 "effects_used array<string>, upload_timestamp timestamp, moderation_status string, source_file string")
+INGESTED = dt.datetime(2026, 11, 25, 12, 0)
+REGISTERED = dt.date(2025, 1, 1)
+
+
+def at(day: int, hour: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour)
+
+
+def upsert(user: str, when: dt.datetime, tier: str | None = "casual", user_type: str = "creator",
+           region: str = "FR", followers: int = 10, consent: bool | None = None, file: str = "f1"):
+    return ("upsert", user, when, REGISTERED, user_type, tier, region, followers, 3, consent, file)
+
+
+def delete(user: str, when: dt.datetime, file: str = "f1"):
+    return ("delete", user, when, None, None, None, None, None, None, None, file)
+
+
+def user_changes(spark, rows):
+    return to_user_changes(spark.createDataFrame(rows, USER_LINES), INGESTED)
+
+
+def test_latest_updated_at_wins_whatever_the_arrival_order(spark):
+    in_file_order = [upsert("u1", at(20), tier="rising", file="b"), upsert("u1", at(10), tier="casual", file="a"),
+                     upsert("u2", at(5), tier=None, user_type="consumer", consent=False)]
+    actual = to_dim_users(user_changes(spark, in_file_order)).select(
+        "user_id", "creator_tier", "user_type", "analytics_consent", "is_deleted", "updated_at")
+    expected = spark.createDataFrame(
+        [("u1", "rising", "creator", True, False, at(20)),   # consent not sent: true
+         ("u2", None, "consumer", False, False, at(5))],
+        "user_id string, creator_tier string, user_type string, analytics_consent boolean, is_deleted boolean, "
+        "updated_at timestamp",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_a_delete_keeps_the_last_attributes_and_flags_the_row(spark):
+    changes = user_changes(spark, [delete("u1", at(20)), upsert("u1", at(10), tier="top"),
+                                   upsert("u2", at(10)), delete("u2", at(10))])  # same instant: delete wins
+    actual = to_dim_users(changes).select("user_id", "creator_tier", "is_deleted", "updated_at")
+    expected = spark.createDataFrame([("u1", "top", True, at(20)), ("u2", "casual", True, at(10))],
+                                     "user_id string, creator_tier string, is_deleted boolean, updated_at timestamp")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_a_repeated_change_is_logged_once(spark):
+    same = upsert("u1", at(10), file="b")
+    changes = user_changes(spark, [same, same[:-1] + ("a",), upsert("u1", at(10), followers=11)])
+    actual = changes.select("follower_count", "source_file")
+    # The repeat is the same change (kept from its first file); another change at the same instant is not.
+    expected = spark.createDataFrame([(10, "a"), (11, "f1")], "follower_count long, source_file string")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_history_has_a_period_per_tier_and_closes_at_deletion(spark):
+    changes = user_changes(spark, [
+        upsert("u1", at(1), tier="casual"),
+        upsert("u1", at(3), tier="casual", followers=500),   # same attributes: no new period
+        upsert("u1", at(5), tier="rising"),
+        delete("u1", at(9)),
+        upsert("u2", at(2), tier=None, user_type="consumer"),
+        upsert("u2", at(4), tier="casual", user_type="both", region="DE"),
+    ])
+    actual = to_user_history(changes).select("user_id", "user_type", "creator_tier", "region", "valid_from",
+                                             "valid_to", "is_current")
+    expected = spark.createDataFrame(
+        [
+            ("u1", "creator", "casual", "FR", at(1), at(5), False),
+            ("u1", "creator", "rising", "FR", at(5), at(9), False),  # ended by the deletion
+            ("u2", "consumer", None, "FR", at(2), at(4), False),
+            ("u2", "both", "casual", "DE", at(4), None, True),
+        ],
+        "user_id string, user_type string, creator_tier string, region string, valid_from timestamp, "
+        "valid_to timestamp, is_current boolean",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_history_ignores_arrival_order_and_reopens_after_a_restore(spark):
+    rows = [upsert("u1", at(7), tier="top"), delete("u1", at(5)), upsert("u1", at(1), tier="casual")]
+    actual = to_user_history(user_changes(spark, rows)).select("creator_tier", "valid_from", "valid_to", "is_current")
+    expected = spark.createDataFrame([("casual", at(1), at(5), False), ("top", at(7), None, True)],
+                                     "creator_tier string, valid_from timestamp, valid_to timestamp, is_current boolean")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_history_changes_flag_the_periods_that_no_longer_exist(spark):
+    recomputed = to_user_history(user_changes(spark, [upsert("u1", at(1)), upsert("u1", at(5), tier="rising")]))
+    existing = to_user_history(user_changes(spark, [upsert("u1", at(1)), upsert("u1", at(3), tier="top")]))
+    actual = history_changes(recomputed, existing).select("creator_tier", "valid_from", "valid_to", "_stale")
+    expected = spark.createDataFrame(
+        [("casual", at(1), at(5), False), ("rising", at(5), None, False), ("top", at(3), None, True)],
+        "creator_tier string, valid_from timestamp, valid_to timestamp, _stale boolean",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_content_links_its_creator_with_the_users_surrogate_key(spark):
+    lines = spark.createDataFrame([
+        ("upsert", "c1", at(1), "u9", "original", "dance", 15, None, ["#a"], [], at(1), None, "f"),
+        ("upsert", "c1", at(3), "u9", "original", "comedy", 15, "m1", ["#a"], [], at(1), "removed", "f"),
+        ("delete", "c2", at(4), None, None, None, None, None, None, None, None, None, "f"),
+        ("upsert", "c2", at(2), "u8", "duet", "dance", 30, None, None, None, at(2), None, "f"),
+    ], CONTENT_LINES)
+    actual = to_dim_content(to_content_changes(lines, INGESTED)).select(
+        "content_id", "creator_id", "creator_user_key", "category", "moderation_status", "is_deleted")
+    expected = spark.createDataFrame(
+        [("c1", "u9", "comedy", "removed", False), ("c2", "u8", "dance", "approved", True)],
+        "content_id string, creator_id string, category string, moderation_status string, is_deleted boolean",
+    ).select("content_id", "creator_id", F.xxhash64("creator_id").alias("creator_user_key"), "category",
+             "moderation_status", "is_deleted")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
