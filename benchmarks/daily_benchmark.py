@@ -55,25 +55,28 @@ class Steps:
         self.env = launch_environment(self.settings)
         self.setup: list[tuple[str, float]] = []
 
+    def done(self, what: str, seconds: float, setup: str | None) -> None:
+        if setup:
+            self.setup.append((setup, seconds))
+        sys.stderr.write(f"[daily benchmark] {setup or what}: {seconds:.1f} s\n")
+        sys.stderr.flush()
+
     def job(self, job: str, args: list[str], setup: str | None = None) -> tuple[float, float, dict]:
         seconds, rss, out = measured(spark_submit_command(job, args, self.settings), self.env)
         report = status_line(out)
         if report.get("status") != "ok":
             raise SystemExit(f"{job} failed: {report}")
-        if setup:
-            self.setup.append((setup, seconds))
+        self.done(job, seconds, setup)
         return seconds, rss, report
 
     def script(self, name: str, script: str, args: list[str], setup: str | None = None) -> tuple[float, float, str]:
         seconds, rss, out = measured(spark_submit_command(name, args, self.settings, BENCH_DIR / script), self.env)
-        if setup:
-            self.setup.append((setup, seconds))
+        self.done(name, seconds, setup)
         return seconds, rss, out
 
     def python(self, module: str, args: list[str], setup: str | None = None) -> tuple[float, float, str]:
         seconds, rss, out = measured([sys.executable, "-m", module, *args], self.env)
-        if setup:
-            self.setup.append((setup, seconds))
+        self.done(module, seconds, setup)
         return seconds, rss, out
 
     def duckdb(self, day: dt.date) -> tuple[float, dict]:

@@ -205,8 +205,7 @@ def differences(mine: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> l
         if name in DOUBLE_COLUMNS:
             same = np.isclose(a.filled(0.0), b.filled(0.0), rtol=TOLERANCE, atol=TOLERANCE)
         else:
-            a_values, b_values = a.filled(a.dtype.type(0)), b.filled(b.dtype.type(0))
-            same = a_values == b_values
+            same = np.ma.getdata(a) == np.ma.getdata(b)  # masked places are decided by the null test
         same = (a_null == b_null) & (same | a_null)
         if not same.all():
             found.append(f"{name}: {int((~same).sum())} rows differ")

@@ -1,0 +1,147 @@
+"""dims and daily on a temporary lake: CDC order, tier history, reruns, late data and --pending."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from jobs import daily, dims, ingest
+from tests.e2e.conftest import run_job_in_process
+from tests.e2e.producer import Landing, iso
+
+pytestmark = pytest.mark.e2e
+UTC = dt.timezone.utc
+
+
+def days_ago(days: int, hour: int = 12) -> dt.datetime:
+    midnight = dt.datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - dt.timedelta(days=days) + dt.timedelta(hours=hour)
+
+
+def user_change(user: str, when: dt.datetime, tier: str | None, **fields) -> str:
+    change = {"op": "upsert", "user_id": user, "updated_at": iso(when), "registration_date": "2025-03-01",
+              "user_type": "creator", "creator_tier": tier, "region": "BR", "follower_count": 100,
+              "following_count": 7, **fields}
+    return json.dumps(change)
+
+
+def content_change(content: str, creator: str, uploaded: dt.datetime, when: dt.datetime, **fields) -> str:
+    change = {"op": "upsert", "content_id": content, "updated_at": iso(when), "creator_user_id": creator,
+              "content_type": "original", "category": "dance", "duration_seconds": 20,
+              "upload_timestamp": iso(uploaded), **fields}
+    return json.dumps(change)
+
+
+def engagement(event_id: str, user: str, content: str, when: dt.datetime, kind: str = "like", **fields) -> str:
+    return json.dumps({"event_id": event_id, "user_id": user, "content_id": content, "engagement_type": kind,
+                       "event_timestamp": iso(when), **fields})
+
+
+def run(job, spark, capsys, *argv):
+    code, report = run_job_in_process(job.main, list(argv), spark, capsys)
+    assert code == 0, report
+    return report
+
+
+def table(spark, lake, name):
+    return spark.read.format("delta").load(str(lake / name))
+
+
+def version(spark, lake, name) -> int:
+    return spark.sql(f"DESCRIBE HISTORY delta.`{lake / name}` LIMIT 1").first()["version"]
+
+
+def test_latest_change_wins_against_arrival_order_and_history_follows_the_tier(spark, capsys, lake_dirs):
+    landing, lake = lake_dirs
+    producer = Landing(landing)
+    lake_args = ["--landing", str(landing), "--lake", str(lake)]
+    producer.write("users", "1.jsonl", [user_change("ana", days_ago(3), "casual"),
+                                        user_change("ana", days_ago(1), "rising", follower_count=900)])
+    run(dims, spark, capsys, *lake_args)
+    # An older change arrives later (and a repeated file): neither may win over the newer state.
+    producer.write("users", "2.jsonl", [user_change("ana", days_ago(2), "top")])
+    producer.write("users", "3.jsonl", [user_change("ana", days_ago(1), "rising", follower_count=900)])
+    report = run(dims, spark, capsys, *lake_args)
+    assert report["users"]["duplicates"] == 1
+
+    users = table(spark, lake, "dim_users").select("user_id", "creator_tier", "follower_count", "updated_at")
+    expected_users = spark.createDataFrame([("ana", "rising", 900, days_ago(1).replace(tzinfo=None))],
+                                           "user_id string, creator_tier string, follower_count int, updated_at timestamp")
+    assert_df_equality(users, expected_users, ignore_nullable=True, ignore_metadata=True)
+
+    history = table(spark, lake, "dim_users_history").select("creator_tier", "valid_from", "valid_to", "is_current")
+    naive = [days_ago(n).replace(tzinfo=None) for n in (3, 2, 1)]
+    expected_history = spark.createDataFrame(
+        [("casual", naive[0], naive[1], False), ("top", naive[1], naive[2], False), ("rising", naive[2], None, True)],
+        "creator_tier string, valid_from timestamp, valid_to timestamp, is_current boolean",
+    )
+    assert_df_equality(history, expected_history, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+
+    # The user's keys are the ones the stream puts into the facts, and the calendar covers today.
+    assert table(spark, lake, "dim_users").where(F.col("user_key") != F.xxhash64("user_id")).count() == 0
+    today_hour = int(dt.datetime.now(UTC).strftime("%Y%m%d%H"))
+    assert table(spark, lake, "dim_date").where(F.col("date_key") == today_hour).count() == 1
+
+
+def test_reruns_change_nothing(spark, capsys, lake_dirs):
+    landing, lake = lake_dirs
+    producer = Landing(landing)
+    day = days_ago(2).date()
+    producer.write("users", "u.jsonl", [user_change("bea", days_ago(9), "top")])
+    producer.write("content", "c.jsonl", [content_change("v1", "bea", days_ago(2, 8), days_ago(2, 8))])
+    producer.write("engagements", "e.jsonl", [
+        engagement(f"e{n}", f"fan{n}", "v1", days_ago(2, 10), "view", watch_duration_seconds=9.0,
+                   completion_percentage=95.0) for n in range(5)])
+    lake_args = ["--landing", str(landing), "--lake", str(lake)]
+    run(ingest, spark, capsys, *lake_args, "--once")
+
+    def snapshot():
+        run(dims, spark, capsys, *lake_args)
+        run(daily, spark, capsys, "--lake", str(lake), "--date", day.isoformat())
+        return {name: table(spark, lake, name).collect() for name in
+                ("dim_users", "dim_users_history", "dim_content", "dim_engagement_type",
+                 "fact_content_performance", "fact_creator_analytics")}
+
+    first = snapshot()
+    dimension_versions = {name: version(spark, lake, name) for name in ("dim_users", "dim_content", "dim_date")}
+    second = snapshot()
+    for name, rows in first.items():
+        assert sorted(second[name]) == sorted(rows), name
+    assert {name: version(spark, lake, name) for name in dimension_versions} == dimension_versions
+    performance = first["fact_content_performance"]
+    assert [(r.total_views, r.engagement_score) for r in performance] == [(5, 10)]  # 5 views, bonus each
+
+
+def test_pending_recomputes_days_with_late_events_and_unknown_videos(spark, capsys, lake_dirs):
+    landing, lake = lake_dirs
+    producer = Landing(landing)
+    lake_args = ["--landing", str(landing), "--lake", str(lake)]
+    early, late_day = days_ago(3).date(), days_ago(2).date()
+    producer.write("content", "c1.jsonl", [content_change("v1", "cid", days_ago(5), days_ago(5))])
+    producer.write("engagements", "e1.jsonl", [
+        engagement("a1", "fan1", "v1", days_ago(3, 9)), engagement("a2", "fan2", "v1", days_ago(2, 9)),
+        engagement("a3", "fan3", "v2", days_ago(2, 10)),  # v2 is not in dim_content yet
+    ])
+    run(ingest, spark, capsys, *lake_args, "--once")
+    run(dims, spark, capsys, *lake_args)
+    report = run(daily, spark, capsys, "--lake", str(lake), "--from", early.isoformat(), "--to", late_day.isoformat())
+    assert report["unattributed_content"] == 1
+    assert run(daily, spark, capsys, "--lake", str(lake), "--pending")["days"] == 0
+
+    # Late likes for the earlier day, and v2's catalog entry: both days become pending, nothing else.
+    producer.write("engagements", "e2.jsonl", [engagement("a4", "fan4", "v1", days_ago(3, 11))])
+    producer.write("content", "c2.jsonl", [content_change("v2", "cid", days_ago(2, 1), days_ago(2, 1))])
+    run(ingest, spark, capsys, *lake_args, "--once")
+    run(dims, spark, capsys, *lake_args)
+    report = run(daily, spark, capsys, "--lake", str(lake), "--pending")
+    assert sorted(report["per_day"]) == [early.isoformat(), late_day.isoformat()]
+    assert report["unattributed_content"] == 0
+
+    creators = table(spark, lake, "fact_creator_analytics").select("event_date", "total_engagements_received")
+    expected = spark.createDataFrame([(early, 2), (late_day, 2)], "event_date date, total_engagements_received int")
+    assert_df_equality(creators, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+    assert run(daily, spark, capsys, "--lake", str(lake), "--pending")["days"] == 0
