@@ -1,7 +1,8 @@
-"""demo: the whole pipeline on generated data, then a few analyst answers from Spark SQL.
+"""demo: the whole pipeline on generated data, then the analysts' answers from Spark SQL.
 
-Runs in one Spark application: generate (plain Python), ingest (--once), then SQL summaries.
-Re-running it on the same work directory changes nothing (every step is idempotent).
+Runs in one Spark application: generate (plain Python), ingest (--once), dims, daily for the
+generated days, then a few summaries and the data model's two example queries (analytics/*.sql).
+Re-running it on the same work directory leaves the same lake (every step is idempotent).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from jobs import generate, ingest
+import datetime as dt
+
+from jobs import daily, dims, generate, ingest
 from jobs.common import cli
-from jobs.common.config import Conf, ConfigError, load_conf
-from jobs.common.lake import append_once, ensure_table, register_tables, table_path
+from jobs.common.config import ConfigError, load_conf
+from jobs.common.lake import register_tables
 from jobs.common.report import JobReport
 from jobs.common.spark import start_spark
-from jobs.sql import render
-from jobs.transforms.dimensions import engagement_type_rows
-from schemas import TABLES
+from jobs.common.views import ANALYTICS_DIR, register_views
+from jobs.sql import render, run_statements, split_statements
 
 SUMMARIES = {
     "Rows per fact table and day": """
@@ -46,18 +48,18 @@ SUMMARIES = {
 }
 
 
+EXAMPLE_QUERIES = {
+    "Trending content, last 48 hours (data model example; analytics/trending_content.sql)": "trending_content.sql",
+    "Creator tier analysis, last 30 days (data model example; analytics/creator_tier_analysis.sql)":
+        "creator_tier_analysis.sql",
+}
+DEMO_ROWS = 15  # rows printed per answer
+
+
 def build_parser() -> cli.OneLineParser:
     parser = cli.base_parser("demo", "Generate, ingest and query a small lake end to end.")
     parser.add_argument("--workdir", help="where landing/ and lake/ go (default: conf demo.workdir)")
     return parser
-
-
-def ensure_engagement_types(spark: SparkSession, conf: Conf) -> None:
-    """The demo's joins need dim_engagement_type; the dims job (a later stage) owns it for real."""
-    spec = TABLES["dim_engagement_type"]
-    ensure_table(spark, conf.lake, spec)
-    if spark.read.format("delta").load(table_path(conf.lake, spec)).limit(1).count() == 0:
-        append_once(engagement_type_rows(spark, conf.engagement_types), conf.lake, spec, "demo-engagement-types", 0)
 
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
@@ -73,24 +75,34 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     common = ["--env", args.env, *[x for o in args.overrides for x in ("--set", o)]]
     report = JobReport("demo")
 
+    first_day = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=int(demo["days"]))  # ends yesterday
     generated = generate.main([
-        *common, "--landing", landing, "--days", str(demo["days"]),
+        *common, "--landing", landing, "--days", str(demo["days"]), "--start-date", first_day.isoformat(),
         "--events-per-day", str(demo["events_per_day"]), "--users", str(demo["users"]), "--seed", str(demo["seed"]),
     ])
     if generated != cli.EXIT_OK:
         return generated
     spark = spark or start_spark("demo", conf, args.master)
-    ingested = ingest.main([*common, "--landing", landing, "--lake", lake, "--once"], spark=spark)
-    if ingested != cli.EXIT_OK:
-        return ingested
+    lake_args = ["--landing", landing, "--lake", lake]
+    last_day = first_day + dt.timedelta(days=int(demo["days"]) - 1)
+    for job, job_args in (
+        (ingest, [*lake_args, "--once"]),
+        (dims, lake_args),
+        (daily, ["--lake", lake, "--from", first_day.isoformat(), "--to", last_day.isoformat()]),
+    ):
+        code = job.main([*common, *job_args], spark=spark)
+        if code != cli.EXIT_OK:
+            return code
 
-    lake_conf = load_conf(args.env, args.overrides, lake=lake)
-    ensure_engagement_types(spark, lake_conf)
     register_tables(spark, lake)
-    for title, query in SUMMARIES.items():
-        result = spark.sql(query)
+    register_views(spark)
+    answers = {title: spark.sql(query) for title, query in SUMMARIES.items()}
+    for title, path in EXAMPLE_QUERIES.items():
+        answers[title] = run_statements(spark, split_statements((ANALYTICS_DIR / path).read_text(encoding="utf-8")))
+    for title, result in answers.items():
+        rows = result.limit(DEMO_ROWS).collect()
         sys.stdout.write(f"\n== {title}\n")
-        sys.stdout.write(render(result.columns, [tuple(r) for r in result.collect()], "table"))
+        sys.stdout.write(render(result.columns, [tuple(r) for r in rows], "table"))
     report.add(workdir=str(workdir), landing=landing, lake=lake)
     report.emit()
     return cli.EXIT_OK

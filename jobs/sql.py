@@ -1,4 +1,5 @@
-"""sql: Spark SQL over the lake, every table registered under its own name.
+"""sql: Spark SQL over the lake, every table registered under its own name, with the saved views
+of analytics/views/.
 
 Results go to stdout (or --output) as an aligned table, CSV or JSON lines; the job's final JSON
 status line follows them, as for every job.
@@ -22,6 +23,7 @@ from jobs.common.config import ConfigError, load_conf
 from jobs.common.lake import register_tables
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
+from jobs.common.views import register_views
 
 FORMATS = ("table", "csv", "json")
 
@@ -127,11 +129,12 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("sql")
     spark = spark or start_spark("sql", conf, args.master)
     tables = register_tables(spark, conf.lake)
+    views = register_views(spark)
     try:
         result = run_statements(spark, statements)
         rows = result.limit(args.limit + 1).collect()
     except Exception as error:  # an analyst's SQL error: one line, exit 1
-        report.add(tables=len(tables))
+        report.add(tables=len(tables), views=len(views))
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
     truncated = len(rows) > args.limit
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    report.add(tables=len(tables), rows=min(len(rows), args.limit), truncated=truncated)
+    report.add(tables=len(tables), views=len(views), rows=min(len(rows), args.limit), truncated=truncated)
     report.emit()
     return cli.EXIT_OK
 

@@ -183,7 +183,7 @@ def test_daily_facts_match_an_independent_computation(spark, capsys, lake_dirs):
     days = [first + dt.timedelta(days=n) for n in range(DAYS)]
     last = days[-1]
 
-    import time, sys; print("TIMING", time.time(), 'capsys.readouterr()', file=sys.stderr)
+    import time, sys; print("TIMING", time.time(), 'capsys.readouterr()', file=sys.__stderr__, flush=True)
     capsys.readouterr()
     assert generate.main([
         "--landing", str(landing), "--days", str(DAYS), "--events-per-day", str(EVENTS_PER_DAY),
@@ -199,22 +199,23 @@ def test_daily_facts_match_an_independent_computation(spark, capsys, lake_dirs):
     assert UNKNOWN_VIDEO not in first_pass.catalog
     add_unknown_video_events(landing, days[1], consenting_user)
 
-    import time, sys; print("TIMING", time.time(), 'exp = expected_daily(landing, days)', file=sys.stderr)
+    import time, sys; print("TIMING", time.time(), 'exp = expected_daily(landing, days)', file=sys.__stderr__, flush=True)
     exp = expected_daily(landing, days)
     assert_scenario_exercises_the_rules(exp, days, taken_down)
     raw_engagements = read_feed(landing, "engagements")
     unique = unique_events(raw_engagements)
     assert len(raw_engagements) > len(unique), "no duplicate deliveries"
 
-    import time, sys; print("TIMING", time.time(), 'code, ingested = run_job_in_process(inge', file=sys.stderr)
-    code, ingested = run_job_in_process(ingest.main, ["--landing", str(landing), "--lake", str(lake), "--once"],
+    import time, sys; print("TIMING", time.time(), 'code, ingested = run_job_in_process(inge', file=sys.__stderr__, flush=True)
+    code, ingested = run_job_in_process(ingest.main, ["--landing", str(landing), "--lake", str(lake), "--once",
+                                         "--feeds", "engagements"],
                                         spark, capsys)
     assert code == 0, ingested
     assert ingested["engagements"]["accepted"] == len(unique), ingested
     assert ingested["engagements"]["duplicates"] == len(raw_engagements) - len(unique), ingested
     assert ingested["quarantined"] == 0, ingested
 
-    import time, sys; print("TIMING", time.time(), 'code, changed = run_job_in_process(dims.', file=sys.stderr)
+    import time, sys; print("TIMING", time.time(), 'code, changed = run_job_in_process(dims.', file=sys.__stderr__, flush=True)
     code, changed = run_job_in_process(dims.main, ["--landing", str(landing), "--lake", str(lake)], spark, capsys)
     assert code == 0, changed
     assert changed["quarantined"] == 0, changed
@@ -222,7 +223,7 @@ def test_daily_facts_match_an_independent_computation(spark, capsys, lake_dirs):
     assert not DeltaTable.isDeltaTable(spark, str(quarantine)) or \
         spark.read.format("delta").load(str(quarantine)).count() == 0
 
-    import time, sys; print("TIMING", time.time(), 'code, report = run_job_in_process(', file=sys.stderr)
+    import time, sys; print("TIMING", time.time(), 'code, report = run_job_in_process(', file=sys.__stderr__, flush=True)
     code, report = run_job_in_process(
         daily.main, ["--lake", str(lake), "--from", first.isoformat(), "--to", last.isoformat()], spark, capsys)
     assert code == 0, report
@@ -231,9 +232,9 @@ def test_daily_facts_match_an_independent_computation(spark, capsys, lake_dirs):
     assert report["engagements_excluded"] == exp.excluded_events
     assert report["unattributed_content"] == 1  # the unknown video, on its one day
 
-    import time, sys; print("TIMING", time.time(), 'assert_table_matches(spark, lake, exp.pe', file=sys.stderr)
+    import time, sys; print("TIMING", time.time(), 'assert_table_matches(spark, lake, exp.pe', file=sys.__stderr__, flush=True)
     assert_table_matches(spark, lake, exp.performance, "fact_content_performance", "content_key", "content_id")
-    import time, sys; print("TIMING", time.time(), 'assert_table_matches(spark, lake, exp.cr', file=sys.stderr)
+    import time, sys; print("TIMING", time.time(), 'assert_table_matches(spark, lake, exp.cr', file=sys.__stderr__, flush=True)
     assert_table_matches(spark, lake, exp.creators, "fact_creator_analytics", "user_key", "creator_id")
 
-    import time, sys; print("TIMING", time.time(), "end", file=sys.stderr)
+    import time, sys; print("TIMING", time.time(), "end", file=sys.__stderr__, flush=True)

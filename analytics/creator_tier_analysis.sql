@@ -1,0 +1,14 @@
+-- Creator Tier Analysis: the data model's example query (shared/spec/data-model.md), unchanged.
+SELECT 
+    du.creator_tier,
+    COUNT(DISTINCT du.user_key) as creator_count,
+    AVG(fca.total_views_received) as avg_daily_views,
+    AVG(fca.engagement_rate) as avg_engagement_rate,
+    AVG(fca.new_followers - fca.follower_churn) as avg_net_follower_growth
+FROM fact_creator_analytics fca
+JOIN dim_users du ON fca.user_key = du.user_key
+JOIN dim_date dd ON fca.date_key = dd.date_key
+WHERE dd.full_date >= CURRENT_DATE - 30
+  AND du.user_type IN ('creator', 'both')
+GROUP BY du.creator_tier
+ORDER BY avg_daily_views DESC;

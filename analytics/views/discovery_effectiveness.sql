@@ -1,0 +1,17 @@
+-- Discovery-source and feed-position effectiveness: impressions, click-through rate and time to
+-- engagement by source and position band. Users who opted out of analytics are left out.
+CREATE OR REPLACE TEMPORARY VIEW discovery_effectiveness AS
+SELECT fde.discovery_source,
+       CASE WHEN fde.position_in_feed = 0 THEN '0'
+            WHEN fde.position_in_feed <= 2 THEN '1-2'
+            WHEN fde.position_in_feed <= 5 THEN '3-5'
+            WHEN fde.position_in_feed <= 10 THEN '6-10'
+            ELSE '11+' END AS position_band,
+       COUNT(*) AS impressions,
+       COUNT_IF(fde.clicked_through) AS click_throughs,
+       ROUND(COUNT_IF(fde.clicked_through) / COUNT(*), 4) AS click_through_rate,
+       PERCENTILE_APPROX(fde.time_to_engagement, 0.5) AS median_seconds_to_engagement
+FROM fact_discovery_events fde
+LEFT ANTI JOIN (SELECT user_key FROM dim_users WHERE NOT analytics_consent) opted_out
+  ON fde.user_key = opted_out.user_key
+GROUP BY 1, 2
