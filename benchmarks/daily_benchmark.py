@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     steps = Steps(workdir)
+    load_before = os.getloadavg()[0]
     day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=DAYS_AGO)
     lake_args = ["--lake", str(steps.lake)]
 
@@ -116,63 +118,62 @@ def main(argv: list[str] | None = None) -> int:
     steps.job("daily", [*lake_args, "--date", (day - dt.timedelta(days=1)).isoformat()], setup="daily --date D-1")
 
     # Spark's fixed cost, then daily for D (1 day of history) and DuckDB on the same files.
-    startup_s, _, _ = steps.script("startup", "spark_startup.py", [str(workdir / "scratch")])
-    t1, t1_rss, t1_report = steps.job("daily", [*lake_args, "--date", day.isoformat()])
-    duck1_rss, duck1 = steps.duckdb(day)
+    m: dict = {"ingested": ingested, "load_before": load_before}
+    m["startup"], _, _ = steps.script("startup", "spark_startup.py", [str(workdir / "scratch")])
+    m["t1"], m["t1_rss"], m["t1_report"] = steps.job("daily", [*lake_args, "--date", day.isoformat()])
+    m["duck1_rss"], m["duck1"] = steps.duckdb(day)
 
     # History: days D-2 .. D-N, then daily for D again.
     steps.script("clone-history", "clone_history.py", [str(steps.lake), day.isoformat(), str(args.history_days)],
                  setup=f"clone D / D-1 into D-2 .. D-{args.history_days}")
-    t30, t30_rss, t30_report = steps.job("daily", [*lake_args, "--date", day.isoformat()])
-    duck30_rss, duck30 = steps.duckdb(day)
+    m["t30"], m["t30_rss"], m["t30_report"] = steps.job("daily", [*lake_args, "--date", day.isoformat()])
+    m["duck30_rss"], m["duck30"] = steps.duckdb(day)
+    m["load_after"] = os.getloadavg()[0]
 
-    table = results_table(args, day, ingested, startup_s, (t1, t1_rss, t1_report), (duck1_rss, duck1),
-                          (t30, t30_rss, t30_report), (duck30_rss, duck30), steps.setup)
+    table = results_table(args, day, m, steps.setup)
     print(table)
     (workdir / "results.md").write_text(table + "\n", encoding="utf-8")
-    return 0 if duck1["equal"] and duck30["equal"] else 1
+    return 0 if m["duck1"]["equal"] and m["duck30"]["equal"] else 1
 
 
-def results_table(args, day, ingested, startup_s, spark1, duck1, spark30, duck30, setup) -> str:
-    t1, t1_rss, t1_report = spark1
-    t30, t30_rss, t30_report = spark30
-    duck1_rss, duck1 = duck1
-    duck30_rss, duck30 = duck30
+def results_table(args: argparse.Namespace, day: dt.date, m: dict, setup: list[tuple[str, float]]) -> str:
+    t1, t30, startup, duck1, duck30 = m["t1"], m["t30"], m["startup"], m["duck1"], m["duck30"]
     d1 = duck1["query_seconds"]
-    ratio_warm = (t1 - startup_s) / d1
-    ratio_cold = t1 / d1
-    growth = t30 / t1
-    growth_warm = (t30 - startup_s) / (t1 - startup_s)
+    ratio_warm, ratio_cold = (t1 - startup) / d1, t1 / d1
+    growth, growth_warm = t30 / t1, (t30 - startup) / (t1 - startup)
     h = args.history_days
+    differences = f" ({'; '.join(duck1['differences'])})" if duck1["differences"] else ""
     rows = [
         ("day D / events generated per day / users", f"{day} / {args.events_per_day:,} / {args.users:,}", "", ""),
-        ("engagements of D read by daily (after consent: excluded)",
-         f"{t1_report['engagements_read']:,} ({t1_report['engagements_excluded']:,} excluded)", "", ""),
-        ("fact_content_performance rows of D (Spark / DuckDB)", f"{t1_report['content_rows']:,} / {duck1['rows']:,}",
-         "", ""),
-        ("ingest accepted (both days)", f"{ingested['accepted']:,}", "", ""),
-        ("Spark start-up (spark-submit, Delta loaded, one tiny write)", f"{startup_s:.1f} s", "", ""),
+        ("engagements of D read by daily (of which excluded: no analytics consent)",
+         f"{m['t1_report']['engagements_read']:,} ({m['t1_report']['engagements_excluded']:,})", "", ""),
+        ("fact_content_performance rows of D (Spark / DuckDB)",
+         f"{m['t1_report']['content_rows']:,} / {duck1['rows']:,}", "", ""),
+        ("Spark start-up (spark-submit, Delta loaded, one tiny write)", f"{startup:.1f} s", "", ""),
         ("(a) daily --date D, 1 day of history, end to end", f"{t1:.1f} s", "", ""),
-        ("(a) the same without Spark's start-up", f"{t1 - startup_s:.1f} s", "", ""),
-        ("    (daily's own JSON line: seconds from its Python start)", f"{t1_report['seconds']:.1f} s", "", ""),
+        ("(a) the same without Spark's start-up", f"{t1 - startup:.1f} s", "", ""),
+        ("    (daily's own JSON line: seconds from its Python start)", f"{m['t1_report']['seconds']:.1f} s", "", ""),
         ("(b) DuckDB, same fact_content_performance from the same Parquet files (connect + query + fetch)",
          f"{d1:.2f} s", "", ""),
         ("    (Delta log replay to list the files, not timed in (b))", f"{duck1['log_replay_seconds']:.2f} s", "", ""),
         ("ratio a/b without start-up", f"{ratio_warm:.1f}", f"<= {GOAL_VS_DUCKDB:g}",
          yes_no(ratio_warm <= GOAL_VS_DUCKDB)),
         ("ratio a/b end to end (with start-up)", f"{ratio_cold:.1f}", "", ""),
-        ("results equal (DuckDB vs Spark rows of D, 1 day of history)", yes_no(duck1["equal"]), "yes",
-         yes_no(duck1["equal"]) + (f" ({'; '.join(duck1['differences'])})" if duck1["differences"] else "")),
+        ("results equal (DuckDB vs Spark rows of D)", yes_no(duck1["equal"]), "yes",
+         yes_no(duck1["equal"]) + differences),
         (f"(c) daily --date D, {h} days of history, end to end", f"{t30:.1f} s", "", ""),
-        ("    (daily's own JSON line: seconds from its Python start)", f"{t30_report['seconds']:.1f} s", "", ""),
+        ("    (daily's own JSON line: seconds from its Python start)", f"{m['t30_report']['seconds']:.1f} s", "", ""),
         ("growth c/a end to end (t30 / t1)", f"{growth:.2f}", f"< {GOAL_GROWTH:g}", yes_no(growth < GOAL_GROWTH)),
         ("growth c/a without start-up", f"{growth_warm:.2f}", "", ""),
         (f"DuckDB with {h} days of history (results equal: {yes_no(duck30['equal'])})",
          f"{duck30['query_seconds']:.2f} s", "", ""),
-        ("peak RSS, daily 1 day / daily 30 days (largest process: driver JVM)",
-         f"{t1_rss:,.0f} / {t30_rss:,.0f} MiB", "", ""),
-        ("peak RSS, DuckDB process (1 day / 30 days of history)", f"{duck1_rss:,.0f} / {duck30_rss:,.0f} MiB", "", ""),
+        (f"peak RSS, daily with 1 / {h} days of history (largest process: the driver JVM)",
+         f"{m['t1_rss']:,.0f} / {m['t30_rss']:,.0f} MiB", "", ""),
+        (f"peak RSS, DuckDB process with 1 / {h} days of history",
+         f"{m['duck1_rss']:,.0f} / {m['duck30_rss']:,.0f} MiB", "", ""),
+        ("ingest accepted (both days)", f"{m['ingested']['accepted']:,}", "", ""),
         *[(f"setup: {name}", f"{seconds:.1f} s", "", "") for name, seconds in setup],
+        ("machine load average (1 min) at start / end", f"{m['load_before']:.1f} / {m['load_after']:.1f}", "", ""),
     ]
     lines = ["| measure | value | goal | met |", "|---|---|---|---|"]
     lines += [f"| {name} | {value} | {goal} | {met} |" for name, value, goal, met in rows]

@@ -24,6 +24,12 @@ pytestmark = pytest.mark.e2e
         (["sql"], "required"),
         (["sql", "--format", "xml", "select 1"], "invalid choice"),
         (["ingest", "--set", "novalue"], "section.key=value"),
+        (["daily", "--lake", "/tmp"], "one of --date, --from/--to or --pending is required"),
+        (["daily", "--lake", "/tmp", "--date", "2026-11-02", "--pending"], "not allowed with"),
+        (["daily", "--lake", "/tmp", "--from", "2026-11-05", "--to", "2026-11-01"], "is after --to"),
+        (["daily", "--lake", "/tmp", "--from", "2026-11-05"], "--from and --to go together"),
+        (["daily", "--lake", "/no/such/lake", "--date", "2026-11-05"], "does not exist"),
+        (["dims", "--landing", "/definitely/not/here"], "does not exist"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_before_spark(args, names):
