@@ -2,10 +2,11 @@
 -- engagement by source and position band. Users who opted out of analytics are left out.
 CREATE OR REPLACE TEMPORARY VIEW discovery_effectiveness AS
 SELECT fde.discovery_source,
-       CASE WHEN fde.position_in_feed = 0 THEN '0'
-            WHEN fde.position_in_feed <= 2 THEN '1-2'
-            WHEN fde.position_in_feed <= 5 THEN '3-5'
-            WHEN fde.position_in_feed <= 10 THEN '6-10'
+       -- zero-padded, so the bands sort in feed order
+       CASE WHEN fde.position_in_feed = 0 THEN '00'
+            WHEN fde.position_in_feed <= 2 THEN '01-02'
+            WHEN fde.position_in_feed <= 5 THEN '03-05'
+            WHEN fde.position_in_feed <= 10 THEN '06-10'
             ELSE '11+' END AS position_band,
        COUNT(*) AS impressions,
        COUNT_IF(fde.clicked_through) AS click_throughs,
