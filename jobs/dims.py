@@ -132,15 +132,18 @@ class ChangeBatchWriter:
             ).first().asDict()
             bad = classified.where(~is_blank & is_bad)
             valid = classified.where(~is_blank & ~is_bad)
-            append_once(to_quarantine_rows(bad, change_feed.feed.name, ingested_at, batch_id),
-                        lake, TABLES["quarantine"], self.app_id, batch_id)
-            changes = change_feed.to_changes(valid, ingested_at).persist(StorageLevel.MEMORY_AND_DISK)
-            try:
-                inserted = retry_on_conflict(lambda: self._log_changes(changes), self.retries)
-                touched = changes.select(change_feed.key).distinct()
-                retry_on_conflict(lambda: self._derive(touched), self.retries)
-            finally:
-                changes.unpersist()
+            if stats["quarantined"]:
+                append_once(to_quarantine_rows(bad, change_feed.feed.name, ingested_at, batch_id),
+                            lake, TABLES["quarantine"], self.app_id, batch_id)
+            inserted = 0
+            if stats["valid"]:
+                changes = change_feed.to_changes(valid, ingested_at).persist(StorageLevel.MEMORY_AND_DISK)
+                try:
+                    inserted = retry_on_conflict(lambda: self._log_changes(changes), self.retries)
+                    touched = changes.select(change_feed.key).distinct()
+                    retry_on_conflict(lambda: self._derive(touched), self.retries)
+                finally:
+                    changes.unpersist()
             self.totals.update({
                 "files": stats["files"],
                 "lines_read": stats["lines_read"],
@@ -194,7 +197,10 @@ def run_change_feed(spark: SparkSession, conf: Conf, change_feed: ChangeFeed) ->
 def refresh_engagement_types(spark: SparkSession, conf: Conf) -> dict:
     """dim_engagement_type follows the configuration (weights are data)."""
     spec = TABLES["dim_engagement_type"]
-    return upsert_rows(spark, conf.lake, spec, engagement_type_rows(spark, conf.engagement_types), ["engagement_key"])
+    wanted = engagement_type_rows(spark, conf.engagement_types)
+    if sorted(read_table(spark, conf.lake, spec).collect()) == sorted(wanted.collect()):
+        return {}  # as configured already: no commit
+    return upsert_rows(spark, conf.lake, spec, wanted, ["engagement_key"])
 
 
 def fill_calendar(spark: SparkSession, conf: Conf, today: dt.date) -> int:
