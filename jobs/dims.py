@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -23,19 +22,18 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
-from jobs.common.landing import ensure_landing_dirs, read_landing_lines, utc_now
+from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_landing_lines, utc_now
 from jobs.common.lake import (
     append_once,
     checkpoint_path,
     ensure_table,
     insert_new_rows,
     retry_on_conflict,
-    stream_app_id,
     sync_rows,
     table_path,
     upsert_rows,
 )
-from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.changes import (
     history_changes,
@@ -47,12 +45,11 @@ from jobs.transforms.changes import (
 )
 from jobs.transforms.dimensions import calendar_hours, engagement_type_rows, to_dim_date
 from jobs.transforms.facts import to_quarantine_rows
-from jobs.transforms.validation import Clock, classify_lines, with_blank_flag
+from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
 from schemas import TABLES, TableSpec
 from schemas.landing import CONTENT, USERS, Feed
 
 log = logging.getLogger("shortvideo.dims")
-RUN_COUNTS = ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines", "batches")
 
 
 @dataclass(frozen=True)
@@ -90,46 +87,27 @@ def build_parser() -> cli.OneLineParser:
     return parser
 
 
-class ChangeBatchWriter:
+class ChangeBatchWriter(LandingBatchWriter):
     """foreachBatch: quarantine the bad lines, log the new changes, re-derive what they touch."""
 
-    def __init__(self, spark: SparkSession, conf: Conf, change_feed: ChangeFeed, checkpoint: str) -> None:
-        self.spark = spark
-        self.conf = conf
-        self.change_feed = change_feed
-        self.checkpoint = checkpoint
-        settings = conf.section("ingest")
-        self.retries = int(settings["write_retries"])
-        self.earliest_event = dt.datetime.fromisoformat(settings["earliest_event"].replace("Z", "+00:00"))
-        self.max_future = dt.timedelta(seconds=int(settings["max_future_seconds"]))
-        self.totals: Counter[str] = Counter()
-        self._app_id: str | None = None
+    job = "dims"
 
-    @property
-    def app_id(self) -> str:
-        if self._app_id is None:
-            self._app_id = stream_app_id(self.spark, self.checkpoint, f"dims-{self.change_feed.feed.name}")
-        return self._app_id
+    def __init__(self, spark: SparkSession, conf: Conf, change_feed: ChangeFeed, checkpoint: str) -> None:
+        super().__init__(spark, conf, change_feed.feed.name, checkpoint)
+        self.change_feed = change_feed
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = utc_now()
         ingested_at = started.replace(tzinfo=None)
         change_feed, lake = self.change_feed, self.conf.lake
-        clock = Clock(ingested_at=started, earliest_event=self.earliest_event, max_future=self.max_future)
         classified = (
             batch.transform(with_blank_flag)
-            .transform(classify_lines, change_feed.feed, clock)
+            .transform(classify_lines, change_feed.feed, self.time_rules.at(started))
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         try:
+            stats = line_counts(classified)
             is_blank, is_bad = F.col("is_blank"), F.col("reason").isNotNull()
-            stats = classified.agg(
-                F.count_if(~is_blank).alias("lines_read"),
-                F.count_if(is_blank).alias("blank_lines"),
-                F.count_if(~is_blank & is_bad).alias("quarantined"),
-                F.count_if(~is_blank & ~is_bad).alias("valid"),
-                F.count_distinct("source_file").alias("files"),
-            ).first().asDict()
             bad = classified.where(~is_blank & is_bad)
             valid = classified.where(~is_blank & ~is_bad)
             if stats["quarantined"]:
@@ -243,7 +221,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
 
-    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in RUN_COUNTS})
+    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in STREAM_RUN_COUNTS})
     report.add(**{w.change_feed.feed.name: dict(w.totals) for w in writers})
     report.add(calendar_hours_added=hours_added)
     report.emit()

@@ -14,7 +14,6 @@ import logging
 import signal
 import time
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,16 +24,15 @@ from pyspark.sql import functions as F
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.failpoints import failpoint, failpoint_soon
-from jobs.common.landing import ensure_landing_dirs, read_landing_lines, utc_now
+from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_landing_lines, utc_now
 from jobs.common.lake import (
     append_once,
     checkpoint_path,
     ensure_table,
     retry_on_conflict,
-    stream_app_id,
     table_path,
 )
-from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.facts import (
     drop_duplicate_deliveries,
@@ -42,12 +40,11 @@ from jobs.transforms.facts import (
     to_engagement_facts,
     to_quarantine_rows,
 )
-from jobs.transforms.validation import Clock, classify_lines, with_blank_flag
+from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
 from schemas import TABLES, TableSpec
 from schemas.landing import DISCOVERY, ENGAGEMENTS, Feed
 
 log = logging.getLogger("shortvideo.ingest")
-RUN_COUNTS = ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines", "batches")
 FactBuilder = Callable[[DataFrame, dt.datetime], DataFrame]
 
 
@@ -85,29 +82,14 @@ def build_parser() -> cli.OneLineParser:
     return parser
 
 
-class BatchWriter:
+class BatchWriter(LandingBatchWriter):
     """foreachBatch: judge the lines, de-duplicate, append every table of the batch exactly once."""
 
+    job = "ingest"
+
     def __init__(self, spark: SparkSession, conf: Conf, event_feed: EventFeed, checkpoint: str) -> None:
-        self.spark = spark
-        self.conf = conf
+        super().__init__(spark, conf, event_feed.feed.name, checkpoint)
         self.event_feed = event_feed
-        self.checkpoint = checkpoint
-        self.settings = conf.section("ingest")
-        self.totals: Counter[str] = Counter()
-        self._app_id: str | None = None
-        self.earliest_event = dt.datetime.fromisoformat(self.settings["earliest_event"].replace("Z", "+00:00"))
-        self.max_future = dt.timedelta(seconds=int(self.settings["max_future_seconds"]))
-
-    @property
-    def app_id(self) -> str:
-        """The stream's identity: its query id, kept in the checkpoint (a reset checkpoint gets a new one)."""
-        if self._app_id is None:
-            self._app_id = stream_app_id(self.spark, self.checkpoint, f"ingest-{self.event_feed.feed.name}")
-        return self._app_id
-
-    def clock(self, now: dt.datetime) -> Clock:
-        return Clock(ingested_at=now, earliest_event=self.earliest_event, max_future=self.max_future)
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = utc_now()
@@ -115,7 +97,7 @@ class BatchWriter:
         ingested_at = started.replace(tzinfo=None)
         classified = (
             batch.transform(with_blank_flag)
-            .transform(classify_lines, feed, self.clock(started))
+            .transform(classify_lines, feed, self.time_rules.at(started))
             .withColumn("event_date", F.to_date(F.col(feed.time_field)))
             # Only a quarantined line needs its raw text: the cache stays a fraction of the input.
             .withColumn("value", F.when(F.col("reason").isNotNull(), F.col("value")))
@@ -129,7 +111,7 @@ class BatchWriter:
             step = time.monotonic()
 
         try:
-            stats = self._line_stats(classified)
+            stats = line_counts(classified)
             lap("classified and cached")
             valid = classified.filter(~F.col("is_blank") & F.col("reason").isNull())
             bad = classified.filter(~F.col("is_blank") & F.col("reason").isNotNull())
@@ -154,7 +136,7 @@ class BatchWriter:
                 lap("facts written")
                 failpoint("after_facts", batch_id)
 
-            retry_on_conflict(write_all, int(self.settings["write_retries"]))
+            retry_on_conflict(write_all, self.retries)
             accepted = self._rows_written(table, list(delivered_by_date), ingested_at)
             lap("accepted rows counted")
 
@@ -197,20 +179,6 @@ class BatchWriter:
             .where(F.col("event_date").isin(dates) & (F.col("ingested_at") == F.lit(ingested_at)))
             .count()
         )
-
-    @staticmethod
-    def _line_stats(classified: DataFrame) -> dict:
-        is_blank = F.col("is_blank")
-        is_bad = ~is_blank & F.col("reason").isNotNull()
-        is_valid = ~is_blank & F.col("reason").isNull()
-        row = classified.agg(
-            F.count_if(~is_blank).alias("lines_read"),
-            F.count_if(is_blank).alias("blank_lines"),
-            F.count_if(is_bad).alias("quarantined"),
-            F.count_if(is_valid).alias("valid"),
-            F.count_distinct("source_file").alias("files"),
-        ).first()
-        return row.asDict()
 
     def _arrivals(self, delivered_by_date: dict[dt.date, int], batch_id: int, at: dt.datetime) -> DataFrame:
         today = at.date()
@@ -287,7 +255,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         signal.signal(signal.SIGTERM, previous)
 
     writers = [writer for _, writer in running]
-    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in RUN_COUNTS})
+    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in STREAM_RUN_COUNTS})
     report.add(**{w.event_feed.feed.name: dict(w.totals) for w in writers})
     if failures:
         report.emit(status="failed", error="; ".join(failures))

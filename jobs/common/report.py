@@ -9,6 +9,10 @@ import time
 from typing import Any
 
 
+# What a job reading landing files as a stream counts, per feed and in total.
+STREAM_RUN_COUNTS = ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines", "batches")
+
+
 class JobReport:
     """Collects a job's counts; `emit` prints them as the job's last line on stdout."""
 

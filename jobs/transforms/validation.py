@@ -70,6 +70,24 @@ class Clock:
         return self.ingested_at + self.max_future
 
 
+@dataclass(frozen=True)
+class TimeRules:
+    """The configured time rules (conf [ingest]); `at` fixes them to one batch's clock."""
+
+    earliest_event: dt.datetime
+    max_future: dt.timedelta
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "TimeRules":
+        return cls(
+            earliest_event=dt.datetime.fromisoformat(settings["earliest_event"].replace("Z", "+00:00")),
+            max_future=dt.timedelta(seconds=int(settings["max_future_seconds"])),
+        )
+
+    def at(self, now: dt.datetime) -> Clock:
+        return Clock(ingested_at=now, earliest_event=self.earliest_event, max_future=self.max_future)
+
+
 WHITESPACE = " \t\r\n\f"
 
 
@@ -79,6 +97,22 @@ def with_blank_flag(lines: DataFrame) -> DataFrame:
     # the line, runs on those alone.
     may_be_blank = (F.length(value) == 0) | F.substring(value, 1, 1).isin(*WHITESPACE)
     return lines.withColumn("is_blank", may_be_blank & (F.btrim(value, F.lit(WHITESPACE)) == ""))
+
+
+def line_counts(classified: DataFrame) -> dict[str, int]:
+    """What a batch of classified lines holds: lines read (not blank), blank, quarantined, valid,
+    and the files they came from (one pass)."""
+    is_blank = F.col("is_blank")
+    is_bad = ~is_blank & F.col("reason").isNotNull()
+    is_valid = ~is_blank & F.col("reason").isNull()
+    row = classified.agg(
+        F.count_if(~is_blank).alias("lines_read"),
+        F.count_if(is_blank).alias("blank_lines"),
+        F.count_if(is_bad).alias("quarantined"),
+        F.count_if(is_valid).alias("valid"),
+        F.count_distinct("source_file").alias("files"),
+    ).first()
+    return row.asDict()
 
 
 def parse_lines(lines: DataFrame, feed: Feed) -> DataFrame:

@@ -3,7 +3,6 @@ out by hand from the events below; and every saved view runs on it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 from typing import Any
 
-import pytest
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
