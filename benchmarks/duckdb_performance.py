@@ -238,12 +238,13 @@ def run(lake: Path, day: dt.date, rules: DailyRules) -> dict:
 
     spark_rows = fetch_files(con, spark_files, PERFORMANCE_COLUMNS) if spark_files else {"content_key": []}
     found = differences(result, spark_rows) if spark_files else ["Spark wrote no rows for the day"]
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     con.close()
     return {
         "date": day.isoformat(),
         "query_seconds": round(query_seconds, 3),
         "log_replay_seconds": round(log_seconds, 3),
-        "threads": duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0],
+        "threads": threads,
         "files": {name: len(files) for name, files in parameters.items()},
         "rows": len(result["content_key"]),
         "spark_rows": len(spark_rows["content_key"]),
