@@ -96,6 +96,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="measure rounds (the best of each measure is used)")
     parser.add_argument("--workdir", default=str(BENCH_DIR / "out" / "daily"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--measure-only", action="store_true",
+                        help="reuse the lakes a previous full run left in --workdir (skip the setup)")
     return parser.parse_args(argv)
 
 
@@ -111,16 +113,10 @@ def linked_copy(lake: Path, target: Path) -> None:
     shutil.copytree(lake, target, copy_function=link_or_copy)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    workdir = Path(args.workdir).resolve()
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    steps = Steps(workdir)
-    load_before = os.getloadavg()[0]
-    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=DAYS_AGO)
+def set_up_lakes(args: argparse.Namespace, steps: "Steps", day: dt.date, lakes: dict[str, Path]) -> dict:
+    """Two days of clean events in the lake, D-1 computed; a linked copy keeps 1 day of history,
+    the main lake gets HISTORY_DAYS days. Returns the ingest's report."""
     lake_args = ["--lake", str(steps.lake)]
-
     # Setup: two days of clean events in the lake, D-1 computed ...
     steps.python("jobs.generate", [
         "--landing", str(steps.landing), "--days", "2", "--start-date", (day - dt.timedelta(days=1)).isoformat(),
@@ -133,11 +129,30 @@ def main(argv: list[str] | None = None) -> int:
                                           "--feeds", "engagements"], setup="ingest --once (2 days)")
     steps.job("daily", [*lake_args, "--date", (day - dt.timedelta(days=1)).isoformat()], setup="daily --date D-1")
     # ... kept as the lake with 1 day of history; the other one gets HISTORY_DAYS days.
-    lakes = {"1": workdir / "lake-1day", "N": steps.lake}
     linked_copy(steps.lake, lakes["1"])
     steps.script("clone-history", "clone_history.py", [str(steps.lake), day.isoformat(), str(args.history_days)],
                  setup=f"clone D / D-1 into D-2 .. D-{args.history_days}")
 
+    return ingested
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = Path(args.workdir).resolve()
+    steps = Steps(workdir)
+    load_before = os.getloadavg()[0]
+    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=DAYS_AGO)
+    lakes = {"1": workdir / "lake-1day", "N": steps.lake}
+    ingested = None
+    if args.measure_only:
+        if not all(lake.is_dir() for lake in lakes.values()):
+            raise SystemExit(f"--measure-only: no lakes of a previous run under {workdir}")
+        day = dt.date.fromisoformat(json.loads((workdir / "day.json").read_text())["day"])
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        (workdir / "day.json").write_text(json.dumps({"day": day.isoformat()}))
+        ingested = set_up_lakes(args, steps, day, lakes)
     # Measured back to back, in rounds (order alternating): Spark's fixed cost, daily for D on each
     # lake, each followed by DuckDB computing the same rows from the same files.
     m: dict = {"ingested": ingested, "load_before": load_before, "startup": [],
@@ -203,7 +218,8 @@ def results_table(args: argparse.Namespace, day: dt.date, m: dict, setup: list[t
          f"{rss['1']:,.0f} / {rss['N']:,.0f} MiB", "", ""),
         (f"peak RSS, DuckDB process with 1 / {h} days of history",
          f"{duck_rss['1']:,.0f} / {duck_rss['N']:,.0f} MiB", "", ""),
-        ("ingest accepted (both days)", f"{m['ingested']['accepted']:,}", "", ""),
+        *([("ingest accepted (both days)", f"{m['ingested']['accepted']:,}", "", "")] if m["ingested"] else
+          [("setup", "reused from an earlier run (--measure-only)", "", "")]),
         *[(f"setup: {name}", f"{value:.1f} s", "", "") for name, value in setup],
         ("machine load average (1 min) at start / end", f"{m['load_before']:.1f} / {m['load_after']:.1f}", "", ""),
     ]

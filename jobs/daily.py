@@ -122,45 +122,52 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date
     lake = conf.lake
     computed_at = utc_now().replace(tzinfo=None)
     content_version = table_version(spark, lake, TABLES["dim_content"])
-    content = read_table(spark, lake, TABLES["dim_content"]).select(*CONTENT_COLUMNS)
+    content_table = read_table(spark, lake, TABLES["dim_content"])
     if content_version >= 0:  # the version recorded is the version read
-        content = (spark.read.format("delta").option("versionAsOf", content_version)
-                   .load(table_path(lake, TABLES["dim_content"])).select(*CONTENT_COLUMNS))
-    users = read_table(spark, lake, TABLES["dim_users"]).select("user_key", "analytics_consent")
+        content_table = spark.read.format("delta").option("versionAsOf", content_version).load(
+            table_path(lake, TABLES["dim_content"]))
+    # The dimensions' few columns, cached: each is used several times below, and every use of a
+    # Delta table would otherwise list its files again.
+    content = content_table.select(*CONTENT_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
+    users = (read_table(spark, lake, TABLES["dim_users"]).select("user_key", "analytics_consent")
+             .where(F.col("analytics_consent") == F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
     performance = read_table(spark, lake, TABLES["fact_content_performance"])
-
     engagements = (
         read_table(spark, lake, TABLES["fact_content_engagements"])
         .where(F.col("event_date") == F.lit(day))
         .select(*ENGAGEMENT_COLUMNS)
     )
-    measures = content_day_measures(consenting_engagements(engagements, users), rules).persist(
-        StorageLevel.MEMORY_AND_DISK)
+    cached = [content, users]
     try:
+        measures = content_day_measures(consenting_engagements(engagements, users), rules).persist(
+            StorageLevel.MEMORY_AND_DISK)
+        cached.append(measures)
         window_start = day - dt.timedelta(days=rules.baseline_days)
         history = performance.where(F.col("event_date").between(F.lit(window_start), F.lit(day - dt.timedelta(days=1))))
         content_rows = to_content_performance(
             measures, content, creator_baselines(history.select("content_key", "engagement_score"), content),
             day, rules,
-        )
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        cached.append(content_rows)
         replace_day(content_rows, lake, TABLES["fact_content_performance"], day)
-        written = read_table(spark, lake, TABLES["fact_content_performance"]).where(F.col("event_date") == F.lit(day))
         day_before = performance.where(F.col("event_date") == F.lit(day - dt.timedelta(days=1)))
-        trending = trending_lists(written, day_before, content, rules)
-        replace_day(to_creator_analytics(measures, content, users, trending, day), lake,
-                    TABLES["fact_creator_analytics"], day)
+        trending = trending_lists(content_rows, day_before, content, rules)
+        creator_rows = to_creator_analytics(measures, content, users, trending, day).persist(
+            StorageLevel.MEMORY_AND_DISK)
+        cached.append(creator_rows)
+        replace_day(creator_rows, lake, TABLES["fact_creator_analytics"], day)
 
         read = engagements.count()
         counts = {
             "engagements_read": read,
             "engagements_excluded": read - (measures.agg(F.sum("events")).first()[0] or 0),
-            "content_rows": written.count(),
-            "creator_rows": read_table(spark, lake, TABLES["fact_creator_analytics"])
-            .where(F.col("event_date") == F.lit(day)).count(),
+            "content_rows": content_rows.count(),
+            "creator_rows": creator_rows.count(),
             "unattributed_content": measures.join(content, on="content_key", how="left_anti").count(),
         }
     finally:
-        measures.unpersist()
+        for frame in cached:
+            frame.unpersist()
     run = {"event_date": day, "computed_at": computed_at, **counts, "dim_content_version": max(content_version, 0)}
     spec = TABLES["ops_daily_runs"]
     spark.createDataFrame([tuple(run[c] for c in spec.columns)], spec.schema).write.format("delta").mode(

@@ -27,8 +27,10 @@ def checkpoint_path(lake: str, query: str) -> str:
     return join_path(lake, CHECKPOINTS, query)
 
 
-def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
+def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> None:
     """Create the table from its spec unless it exists (comments, partitioning, properties)."""
+    if DeltaTable.isDeltaTable(spark, table_path(lake, spec)):
+        return  # cheaper than the builder's own check, which plans a CREATE every time
     builder = (
         DeltaTable.createIfNotExists(spark)
         .location(table_path(lake, spec))
@@ -39,7 +41,7 @@ def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
         builder = builder.partitionedBy(*spec.partition_by)
     for key, value in spec.table_properties.items():
         builder = builder.property(key, value)
-    return builder.execute()
+    builder.execute()
 
 
 def conform(frame: DataFrame, spec: TableSpec, *extra: str) -> DataFrame:
