@@ -43,8 +43,27 @@ CONTENT_COLUMNS = ("content_key", "content_id", "creator_user_key", "upload_time
 OUTPUTS = ("fact_content_performance", "fact_creator_analytics", "ops_daily_runs")
 
 
-def build_parser() -> cli.OneLineParser:
-    parser = cli.base_parser("daily", "(Re)compute the daily content and creator facts for whole days.")
+class DailyParser(cli.OneLineParser):
+    """The day options' rules are checked with the arguments, so the launcher rejects them before
+    any JVM starts."""
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        parsed = super().parse_args(args, namespace)
+        ranged = parsed.first is not None or parsed.last is not None
+        if ranged and (parsed.first is None or parsed.last is None):
+            self.error("--from and --to go together")
+        if ranged and (parsed.date or parsed.pending):
+            self.error("choose one of --date, --from/--to, --pending")
+        if not ranged and not parsed.date and not parsed.pending:
+            self.error("one of --date, --from/--to or --pending is required")
+        if ranged and parsed.first > parsed.last:
+            self.error(f"--from {parsed.first} is after --to {parsed.last}")
+        return parsed
+
+
+def build_parser() -> DailyParser:
+    parser = cli.base_parser("daily", "(Re)compute the daily content and creator facts for whole days.",
+                             parser_class=DailyParser)
     parser.add_argument("--lake", type=cli.existing_dir, help="lake root (default: the environment's)")
     parser.add_argument("--from", dest="first", type=cli.iso_date, metavar="D", help="first day of a range")
     parser.add_argument("--to", dest="last", type=cli.iso_date, metavar="D", help="last day of a range")
@@ -52,20 +71,6 @@ def build_parser() -> cli.OneLineParser:
     which.add_argument("--date", type=cli.iso_date, metavar="D", help="one day (YYYY-MM-DD)")
     which.add_argument("--pending", action="store_true", help="the days that received late data since computed")
     return parser
-
-
-def parse_days(parser: cli.OneLineParser, argv: list[str] | None):
-    args = parser.parse_args(argv)
-    ranged = args.first is not None or args.last is not None
-    if ranged and (args.first is None or args.last is None):
-        parser.error("--from and --to go together")
-    if ranged and (args.date or args.pending):
-        parser.error("choose one of --date, --from/--to, --pending")
-    if not ranged and not args.date and not args.pending:
-        parser.error("one of --date, --from/--to or --pending is required")
-    if ranged and args.first > args.last:
-        parser.error(f"--from {args.first} is after --to {args.last}")
-    return args
 
 
 def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -178,7 +183,7 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
     parser = build_parser()
-    args = parse_days(parser, argv)
+    args = parser.parse_args(argv)
     try:
         conf = load_conf(args.env, args.overrides, lake=args.lake)
         rules = DailyRules.from_conf(conf)

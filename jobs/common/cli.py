@@ -24,8 +24,8 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def base_parser(job: str, description: str) -> OneLineParser:
-    parser = OneLineParser(prog=f"spark-submit.sh {job}", description=description)
+def base_parser(job: str, description: str, parser_class: type[OneLineParser] = OneLineParser) -> OneLineParser:
+    parser = parser_class(prog=f"spark-submit.sh {job}", description=description)
     parser.add_argument("--env", default="local", help="configuration conf/ENV.toml (default: local)")
     parser.add_argument(
         "--set",
