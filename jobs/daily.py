@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.landing import utc_now
-from jobs.common.lake import conform, ensure_table, table_path
+from jobs.common.lake import conform, ensure_table, read_table, table_path, table_version
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.daily import (
@@ -40,6 +40,7 @@ log = logging.getLogger("shortvideo.daily")
 ENGAGEMENT_COLUMNS = ("user_key", "content_key", "engagement_key", "watch_duration_seconds", "completion_percentage")
 CONTENT_COLUMNS = ("content_key", "content_id", "creator_user_key", "upload_timestamp", "moderation_status",
                    "is_deleted")
+NO_VERSION = -1  # ops_daily_runs.dim_content_version when there was no dim_content yet
 OUTPUTS = ("fact_content_performance", "fact_creator_analytics", "ops_daily_runs")
 
 
@@ -77,20 +78,6 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def read_table(spark: SparkSession, lake: str, spec: TableSpec) -> DataFrame:
-    path = table_path(lake, spec)
-    if not DeltaTable.isDeltaTable(spark, path):  # e.g. no CDC has arrived yet: no dimension rows
-        return spark.createDataFrame([], spec.schema)
-    return spark.read.format("delta").load(path)
-
-
-def table_version(spark: SparkSession, lake: str, spec: TableSpec) -> int:
-    path = table_path(lake, spec)
-    if not DeltaTable.isDeltaTable(spark, path):
-        return -1
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
-
-
 def pending_days(spark: SparkSession, lake: str) -> list[dt.date]:
     """Days with late engagement arrivals after their last computation (or never computed), and
     days computed with videos unknown to dim_content, when dim_content has changed since."""
@@ -107,6 +94,7 @@ def pending_days(spark: SparkSession, lake: str) -> list[dt.date]:
         .select("event_date")
     )
     current_version = table_version(spark, lake, TABLES["dim_content"])
+    current_version = NO_VERSION if current_version is None else current_version
     unresolved = runs.where((F.col("unattributed") > 0) & (F.col("content_version") < current_version))
     days = late.union(unresolved.select("event_date")).distinct().collect()
     return sorted(row["event_date"] for row in days)
@@ -126,11 +114,8 @@ def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> N
 def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date) -> dict:
     lake = conf.lake
     computed_at = utc_now().replace(tzinfo=None)
-    content_version = table_version(spark, lake, TABLES["dim_content"])
-    content_table = read_table(spark, lake, TABLES["dim_content"])
-    if content_version >= 0:  # the version recorded is the version read
-        content_table = spark.read.format("delta").option("versionAsOf", content_version).load(
-            table_path(lake, TABLES["dim_content"]))
+    content_version = table_version(spark, lake, TABLES["dim_content"])  # the version read is the one recorded
+    content_table = read_table(spark, lake, TABLES["dim_content"], content_version)
     # The dimensions' few columns, cached: each is used several times below, and every use of a
     # Delta table would otherwise list its files again.
     content = content_table.select(*CONTENT_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
@@ -173,7 +158,7 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date
     finally:
         for frame in cached:
             frame.unpersist()
-    run = {"event_date": day, "computed_at": computed_at, **counts, "dim_content_version": max(content_version, 0)}
+    run = {"event_date": day, "computed_at": computed_at, **counts, "dim_content_version": NO_VERSION if content_version is None else content_version}
     spec = TABLES["ops_daily_runs"]
     spark.createDataFrame([tuple(run[c] for c in spec.columns)], spec.schema).write.format("delta").mode(
         "append").save(table_path(lake, spec))

@@ -28,9 +28,9 @@ from jobs.common.lake import (
     checkpoint_path,
     ensure_table,
     insert_new_rows,
+    read_table,
     retry_on_conflict,
     sync_rows,
-    table_path,
     upsert_rows,
 )
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
@@ -150,10 +150,6 @@ class ChangeBatchWriter(LandingBatchWriter):
             wanted = change_feed.to_history(all_changes)
             sync_rows(self.spark, lake, change_feed.history, history_changes(wanted, existing, key),
                       [key, "valid_from"])
-
-
-def read_table(spark: SparkSession, lake: str, spec: TableSpec) -> DataFrame:
-    return spark.read.format("delta").load(table_path(lake, spec))
 
 
 def run_change_feed(spark: SparkSession, conf: Conf, change_feed: ChangeFeed) -> ChangeBatchWriter:

@@ -77,6 +77,26 @@ def retry_on_conflict(action: Callable[[], T], attempts: int, pause_seconds: flo
     raise AssertionError("unreachable")
 
 
+def read_table(spark: SparkSession, lake: str, spec: TableSpec, version: int | None = None) -> DataFrame:
+    """A lake table (at `version`, when given); a table not created yet reads as empty (e.g. no
+    change feed has arrived, so there are no dimension rows)."""
+    path = table_path(lake, spec)
+    if version is None and not DeltaTable.isDeltaTable(spark, path):
+        return spark.createDataFrame([], spec.schema)
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path)
+
+
+def table_version(spark: SparkSession, lake: str, spec: TableSpec) -> int | None:
+    """The table's latest version, None when it does not exist."""
+    path = table_path(lake, spec)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
+
+
 def stream_app_id(spark: SparkSession, checkpoint: str, stream: str) -> str:
     """A stream's identity for idempotent writes: its query id, kept in the checkpoint (a reset
     checkpoint is a new stream and gets a new id, so its batch ids never collide with the old)."""
