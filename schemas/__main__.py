@@ -40,8 +40,10 @@ def data_dictionary_page() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m schemas", description="Print or write the data dictionary.")
-    parser.add_argument("--write", type=Path, metavar="FILE", help="write the page to FILE instead of stdout")
+    parser = argparse.ArgumentParser(prog="python -m schemas",
+                                     description="Print or write the data dictionary.")
+    parser.add_argument("--write", type=Path, metavar="FILE",
+                        help="write the page to FILE instead of stdout")
     args = parser.parse_args(argv)
     page = data_dictionary_page()
     if args.write:

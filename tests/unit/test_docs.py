@@ -67,13 +67,15 @@ def test_every_relative_link_leads_to_an_existing_file_and_heading(page: Path):
         destination = (page.parent / path_part).resolve() if path_part else page
         if not destination.exists():
             broken.append(f"{target}: no such file")
-        elif anchor and destination.suffix == ".md" and anchor not in anchors(destination.read_text(encoding="utf-8")):
-            broken.append(f"{target}: no heading with that anchor in {destination.relative_to(ROOT)}")
+        elif anchor and destination.suffix == ".md" and anchor not in anchors(
+                destination.read_text(encoding="utf-8")):
+            broken.append(f"{target}: no heading {anchor!r} in {destination.relative_to(ROOT)}")
     assert not broken, f"{page.relative_to(ROOT)} has broken links:\n" + "\n".join(broken)
 
 
 def test_every_page_under_docs_is_linked_from_the_readme():
-    linked = {(ROOT / target.partition("#")[0]).resolve() for target in relative_links(ROOT / "README.md")}
+    readme_links = relative_links(ROOT / "README.md")
+    linked = {(ROOT / target.partition("#")[0]).resolve() for target in readme_links}
     unlinked = [page.name for page in DOCS.glob("*.md") if page.resolve() not in linked]
     assert not unlinked, f"pages under docs/ that README.md does not link: {unlinked}"
 
@@ -87,5 +89,6 @@ def test_the_link_checker_sees_a_broken_link_and_a_broken_anchor(tmp_path: Path)
         encoding="utf-8",
     )
     markdown = (tmp_path / "a.md").read_text(encoding="utf-8")
-    assert relative_links(tmp_path / "a.md") == ["#running-it---once-and---continuous", "missing.md"]
+    links = relative_links(tmp_path / "a.md")
+    assert links == ["#running-it---once-and---continuous", "missing.md"]
     assert anchors(markdown) == {"title", "running-it---once-and---continuous"}
