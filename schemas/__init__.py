@@ -1,7 +1,7 @@
 """Every table of the lake, declared once: columns, types, nullability, partitioning, comments.
 
 Jobs create tables from these specs, tests build frames with them, and `python -m schemas`
-prints the README's data dictionary.
+prints docs/data-dictionary.md.
 """
 
 from schemas.spec import TableSpec, col

@@ -242,7 +242,7 @@ quarantine = TableSpec(
     partition_by=("ingest_date",),
     schema=T.StructType([
         col("feed", T.StringType(), "engagements, discovery, users or content", nullable=False),
-        col("reason", T.StringType(), "Reason code (README: quarantine reasons)", nullable=False),
+        col("reason", T.StringType(), "Reason code (docs/ingest.md: quarantine reasons)", nullable=False),
         col("reason_detail", T.StringType(), "The field or value at fault"),
         col("raw_line", T.StringType(), "The line exactly as it landed", nullable=False, pii=True),
         col("user_id", T.StringType(), "user_id when the line yields one (for erasure)", pii=True),
