@@ -5,6 +5,8 @@ since the last one. Per micro-batch: bad lines go to the quarantine, each valid 
 once in the feed's change log (cdc_users / cdc_content), and the touched users' and videos'
 current-state rows and history periods are derived again from their whole change log and
 MERGEd in. Latest `updated_at` wins whatever the file order, and a replayed file changes nothing.
+The quarantine, the change log, the dimension and the history are four commits: a crash between
+them leaves the later tables behind, and the rerun replays the batch, which derives them again.
 Then dim_engagement_type follows the configuration and dim_date covers the calendar.
 """
 

@@ -49,7 +49,8 @@ def dims_args(landing, lake) -> list[str]:
     # A short calendar (dim_date) keeps each run small; it plays no part here.
     return ["--landing", str(landing), "--lake", str(lake), "--feeds", "users",
             "--set", "ingest.max_files_per_trigger=1",
-            "--set", f'ingest.earliest_event="{iso(FIRST - dt.timedelta(days=7))}"', "--set", "dims.calendar_days_ahead=1"]
+            "--set", f'ingest.earliest_event="{iso(FIRST - dt.timedelta(days=7))}"',
+            "--set", "dims.calendar_days_ahead=1"]
 
 
 def read(spark, lake, name):

@@ -34,7 +34,8 @@ def content_change(content: str, when: dt.datetime, **fields) -> str:
 def run_dims(spark, capsys, landing, lake, *feeds: str) -> dict:
     # A short calendar (dim_date) keeps each run small; it plays no part here.
     argv = ["--landing", str(landing), "--lake", str(lake), "--feeds", *(feeds or ("users",)),
-            "--set", f'ingest.earliest_event="{iso(TIE - dt.timedelta(days=7))}"', "--set", "dims.calendar_days_ahead=1"]
+            "--set", f'ingest.earliest_event="{iso(TIE - dt.timedelta(days=7))}"',
+            "--set", "dims.calendar_days_ahead=1"]
     code, report = run_job_in_process(dims.main, argv, spark, capsys)
     assert code == 0 and report["status"] == "ok", report
     return report
