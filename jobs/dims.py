@@ -5,6 +5,8 @@ since the last one. Per micro-batch: bad lines go to the quarantine, each valid 
 once in the feed's change log (cdc_users / cdc_content), and the touched users' and videos'
 current-state rows and history periods are derived again from their whole change log and
 MERGEd in. Latest `updated_at` wins whatever the file order, and a replayed file changes nothing.
+The quarantine, the change log, the dimension and the history are four commits: a crash between
+them leaves the later tables behind, and the rerun replays the batch, which derives them again.
 Then dim_engagement_type follows the configuration and dim_date covers the calendar.
 """
 
@@ -22,6 +24,7 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
+from jobs.common.failpoints import failpoint
 from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_landing_lines, utc_now
 from jobs.common.lake import (
     append_once,
@@ -31,6 +34,7 @@ from jobs.common.lake import (
     read_table,
     retry_on_conflict,
     sync_rows,
+    table_version,
     upsert_rows,
 )
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
@@ -113,13 +117,17 @@ class ChangeBatchWriter(LandingBatchWriter):
             if stats["quarantined"]:
                 append_once(to_quarantine_rows(bad, change_feed.feed.name, ingested_at, batch_id),
                             lake, TABLES["quarantine"], self.app_id, batch_id)
+                failpoint("after_quarantine", batch_id)
             inserted = 0
             if stats["valid"]:
                 changes = change_feed.to_changes(valid, ingested_at).persist(StorageLevel.MEMORY_AND_DISK)
                 try:
                     inserted = retry_on_conflict(lambda: self._log_changes(changes), self.retries)
+                    failpoint("after_change_log", batch_id)
+                    # Every entity of the batch, not only those with new changes: a batch replayed
+                    # after a crash finds its changes logged already and must still derive them.
                     touched = changes.select(change_feed.key).distinct()
-                    retry_on_conflict(lambda: self._derive(touched), self.retries)
+                    retry_on_conflict(lambda: self._derive(touched, batch_id), self.retries)
                 finally:
                     changes.unpersist()
             self.totals.update({
@@ -136,15 +144,19 @@ class ChangeBatchWriter(LandingBatchWriter):
             classified.unpersist()
 
     def _log_changes(self, changes: DataFrame) -> int:
-        spec = self.change_feed.change_log
-        metrics = insert_new_rows(self.spark, self.conf.lake, spec, changes, [self.change_feed.key, *CHANGE_IDENTITY])
+        spec, lake = self.change_feed.change_log, self.conf.lake
+        before = table_version(self.spark, lake, spec)
+        metrics = insert_new_rows(self.spark, lake, spec, changes, [self.change_feed.key, *CHANGE_IDENTITY])
+        if table_version(self.spark, lake, spec) == before:
+            return 0  # all logged already: the MERGE made no commit, the last commit's metrics are another's
         return int(metrics.get("numTargetRowsInserted", 0))
 
-    def _derive(self, touched: DataFrame) -> None:
+    def _derive(self, touched: DataFrame, batch_id: int) -> None:
         """The touched entities' dimension rows and history periods, from their whole change log."""
         change_feed, lake, key = self.change_feed, self.conf.lake, self.change_feed.key
         all_changes = read_table(self.spark, lake, change_feed.change_log).join(touched, on=key, how="left_semi")
         upsert_rows(self.spark, lake, change_feed.dimension, change_feed.to_dimension(all_changes), [key])
+        failpoint("after_dimension", batch_id)
         if change_feed.history is not None and change_feed.to_history is not None:
             existing = read_table(self.spark, lake, change_feed.history).join(touched, on=key, how="left_semi")
             wanted = change_feed.to_history(all_changes)

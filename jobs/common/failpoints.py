@@ -1,8 +1,9 @@
 """Named crash points, so tests can kill a job at an exact step (as a power cut would).
 
 Off unless SHORTVIDEO_FAILPOINT names a point, e.g. `after_facts:1` (batch 1) or
-`during_facts:0`. The whole process group (Python driver and its JVM) gets SIGKILL:
-no shutdown hook, no clean-up, no chance to finish a commit.
+`during_facts:0` (ingest), `after_change_log:1` or `after_dimension:1` (dims). The whole
+process group (Python driver and its JVM) gets SIGKILL: no shutdown hook, no clean-up, no
+chance to finish a commit.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ CONTENT_FIELDS = ("creator_user_id", "content_type", "category", "duration_secon
 HISTORY_FIELDS = ("user_type", "creator_tier", "region")
 DEFAULT_CONSENT = True  # events.md: analytics_consent defaults to true
 DEFAULT_MODERATION = "approved"
+# Fields whose omission (or null) keeps the last value sent: an opt-out or a removal never lapses.
+USER_STICKY_FIELDS = ("analytics_consent",)
+CONTENT_STICKY_FIELDS = ("moderation_status",)
 
 
 def _change_id(natural_key: str, fields: tuple[str, ...]) -> Column:
@@ -64,23 +67,48 @@ def to_content_changes(valid: DataFrame, ingested_at: dt.datetime) -> DataFrame:
 
 def change_order() -> Column:
     """Which of two changes is later: updated_at, then a delete over an upsert of the same instant,
-    then the change's hash (arbitrary but the same in every run, so ties never flip)."""
+    then the change's hash (arbitrary but the same in every run, so ties never flip).
+
+    The hash is of the change's fields (change_id), not of its file or arrival, so two changes of
+    one key at the same instant are settled the same way whatever the file order."""
     return F.struct(F.col("updated_at"), (F.col("op") == DELETE).alias("is_delete"), F.col("change_id"))
 
 
-def _current_state(changes: DataFrame, key: str, natural_key: str, fields: tuple[str, ...]) -> DataFrame:
-    """Per entity: the attributes of its latest upsert, deleted when its latest change is a delete."""
+def filter_instant_winners(changes: DataFrame, key: str) -> DataFrame:
+    """One change per entity and instant: of changes with the same `updated_at`, the one
+    `change_order` puts last (so history periods never share a start)."""
+    latest_first = Window.partitionBy(key, "updated_at").orderBy(change_order().desc())
+    return (
+        changes.withColumn("_rank", F.row_number().over(latest_first))
+        .where(F.col("_rank") == 1)
+        .drop("_rank")
+    )
+
+
+def _last_sent(field: str) -> Column:
+    """The field's value in the latest change that carries one; null when no change ever did.
+
+    An omitted field (or an explicit null) thus keeps the last value sent, and a late-arriving
+    older change never undoes a newer one: the order is `change_order`, not the arrival."""
+    return F.max_by(F.col(field), F.when(F.col(field).isNotNull(), change_order()))
+
+
+def _current_state(changes: DataFrame, key: str, natural_key: str, fields: tuple[str, ...],
+                   sticky: tuple[str, ...] = ()) -> DataFrame:
+    """Per entity: the attributes of its latest upsert, deleted when its latest change is a delete;
+    each `sticky` field as `last_sent_<field>` (see _last_sent)."""
     attributes = F.struct(*[F.col(f) for f in fields])
     return changes.groupBy(key, natural_key).agg(
         F.max_by(attributes, F.when(F.col("op") == UPSERT, change_order())).alias("latest_upsert"),
         F.max_by(F.col("op"), change_order()).alias("latest_op"),
         F.max("updated_at").alias("updated_at"),
+        *[_last_sent(f).alias(f"last_sent_{f}") for f in sticky],
     )
 
 
 def to_dim_users(changes: DataFrame) -> DataFrame:
     """cdc_users rows (all of each user's changes) -> dim_users rows, one per user."""
-    state = _current_state(changes, "user_key", "user_id", USER_FIELDS)
+    state = _current_state(changes, "user_key", "user_id", USER_FIELDS, USER_STICKY_FIELDS)
     upsert = F.col("latest_upsert")
     return state.select(
         "user_key",
@@ -91,7 +119,7 @@ def to_dim_users(changes: DataFrame) -> DataFrame:
         upsert["region"].alias("region"),
         upsert["follower_count"].cast("int").alias("follower_count"),
         upsert["following_count"].cast("int").alias("following_count"),
-        F.coalesce(upsert["analytics_consent"], F.lit(DEFAULT_CONSENT)).alias("analytics_consent"),
+        F.coalesce(F.col("last_sent_analytics_consent"), F.lit(DEFAULT_CONSENT)).alias("analytics_consent"),
         (F.col("latest_op") == DELETE).alias("is_deleted"),
         "updated_at",
     )
@@ -99,7 +127,7 @@ def to_dim_users(changes: DataFrame) -> DataFrame:
 
 def to_dim_content(changes: DataFrame) -> DataFrame:
     """cdc_content rows (all of each video's changes) -> dim_content rows, linked to the creator."""
-    state = _current_state(changes, "content_key", "content_id", CONTENT_FIELDS)
+    state = _current_state(changes, "content_key", "content_id", CONTENT_FIELDS, CONTENT_STICKY_FIELDS)
     upsert = F.col("latest_upsert")
     creator = upsert["creator_user_id"]
     return state.select(
@@ -114,7 +142,7 @@ def to_dim_content(changes: DataFrame) -> DataFrame:
         upsert["hashtags"].alias("hashtags"),
         upsert["effects_used"].alias("effects_used"),
         upsert["upload_timestamp"].alias("upload_timestamp"),
-        F.coalesce(upsert["moderation_status"], F.lit(DEFAULT_MODERATION)).alias("moderation_status"),
+        F.coalesce(F.col("last_sent_moderation_status"), F.lit(DEFAULT_MODERATION)).alias("moderation_status"),
         (F.col("latest_op") == DELETE).alias("is_deleted"),
         "updated_at",
     )
@@ -126,6 +154,7 @@ def to_user_history(changes: DataFrame) -> DataFrame:
     A period starts at the change that made the attributes what they are and ends where the next
     different attributes (or the account's deletion) start; a change that repeats the attributes
     (a follower-count update) does not start a period. An upsert after a delete opens a new one.
+    Of two changes at the same instant only the winner counts, so no two periods share a start.
     """
     in_order = Window.partitionBy("user_key").orderBy(change_order())
     state = F.struct(
@@ -133,7 +162,8 @@ def to_user_history(changes: DataFrame) -> DataFrame:
         *[F.when(F.col("op") == UPSERT, F.col(f)).alias(f) for f in HISTORY_FIELDS],
     )
     starts = (
-        changes.withColumn("state", state)
+        changes.transform(filter_instant_winners, "user_key")
+        .withColumn("state", state)
         .withColumn("previous_state", F.lag("state").over(in_order))
         .where(F.col("previous_state").isNull() | ~F.col("state").eqNullSafe(F.col("previous_state")))
     )

@@ -133,3 +133,61 @@ def test_content_links_its_creator_with_the_users_surrogate_key(spark):
     ).select("content_id", "creator_id", F.xxhash64("creator_id").alias("creator_user_key"), "category",
              "moderation_status", "is_deleted")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def video(content: str, when: dt.datetime, status: str | None = None, category: str = "dance", file: str = "f"):
+    return ("upsert", content, when, "u9", "original", category, 15, None, ["#a"], [], at(1), status, file)
+
+
+def consent_of(spark, rows):
+    return to_dim_users(user_changes(spark, rows)).select("user_id", "analytics_consent")
+
+
+def test_an_omitted_consent_keeps_the_last_one_sent_whatever_the_arrival_order(spark):
+    rows = [
+        upsert("kept", at(1), consent=False), upsert("kept", at(5), followers=99),  # omitted: still out
+        upsert("never", at(1)), upsert("never", at(5)),                             # never sent: true
+        upsert("back", at(1), consent=False), upsert("back", at(5), consent=True),  # re-opt-in works
+        # A newer opt-out, a newest change without consent, then an older opt-in arriving last.
+        upsert("late", at(5), consent=False), upsert("late", at(9), region="DE"), upsert("late", at(3), consent=True),
+        upsert("deleted", at(1), consent=False), delete("deleted", at(4)), upsert("deleted", at(6)),  # restored
+    ]
+    expected = spark.createDataFrame(
+        [("kept", False), ("never", True), ("back", True), ("late", False), ("deleted", False)],
+        "user_id string, analytics_consent boolean",
+    )
+    assert_df_equality(consent_of(spark, rows), expected, ignore_row_order=True, ignore_nullable=True)
+    assert_df_equality(consent_of(spark, rows[::-1]), expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_an_omitted_moderation_status_keeps_a_removal(spark):
+    rows = [
+        video("kept", at(1), "removed"), video("kept", at(5), category="comedy"),   # omitted: still removed
+        video("never", at(1)), video("never", at(5)),                               # never sent: approved
+        video("back", at(1), "removed"), video("back", at(5), "approved"),          # reinstated explicitly
+        video("late", at(5), "removed"), video("late", at(9)), video("late", at(3), "approved"),  # older, later
+    ]
+    expected = spark.createDataFrame(
+        [("kept", "removed"), ("never", "approved"), ("back", "approved"), ("late", "removed")],
+        "content_id string, moderation_status string",
+    )
+    for order in (rows, rows[::-1]):
+        actual = to_dim_content(to_content_changes(spark.createDataFrame(order, CONTENT_LINES), INGESTED))
+        assert_df_equality(actual.select("content_id", "moderation_status"), expected, ignore_row_order=True,
+                           ignore_nullable=True)
+
+
+def test_two_changes_at_one_instant_give_one_period_whatever_the_order(spark):
+    pair = [upsert("u1", at(5), tier="rising", file="b"), upsert("u1", at(5), tier="top", region="DE", file="a")]
+    rest = [upsert("u1", at(1), tier="casual"), upsert("u1", at(8), tier="top", region="DE", followers=50)]
+    results = []
+    for order in (rest[:1] + pair + rest[1:], pair[::-1] + rest[::-1]):
+        changes = user_changes(spark, order)
+        results.append((to_dim_users(changes), to_user_history(changes).orderBy("valid_from")))
+    (dim, history), (other_dim, other_history) = results
+    assert_df_equality(dim, other_dim, ignore_row_order=True)
+    assert_df_equality(history, other_history)
+    periods = [(r.creator_tier, r.valid_from, r.valid_to) for r in history.collect()]
+    rising_won = [("casual", at(1), at(5)), ("rising", at(5), at(8)), ("top", at(8), None)]
+    top_won = [("casual", at(1), at(5)), ("top", at(5), None)]  # the change at 8 repeats its attributes
+    assert periods in (rising_won, top_won)
