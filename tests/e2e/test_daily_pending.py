@@ -6,7 +6,9 @@ Kinds of staleness (jobs/daily.py pending_days):
   that received engagements (today's events, which are not late, included);
 - content changes that arrived after the day's computation and reach it: the video's upload day,
   old or new (content_posted); the days of its performance rows and the day after (trending lists,
-  e.g. a removal); once its creator changed, the 30-day baseline window after its rows.
+  e.g. a removal, or the catalog entry of a video that was unknown when the day was computed); once
+  its creator changed, the 30-day baseline window after its rows.
+Each kind is the only one to reach at least one of the days expected, so each is proven needed.
 """
 
 from __future__ import annotations
@@ -47,9 +49,8 @@ def test_pending_picks_every_stale_day_and_only_those(spark, capsys, lake_dirs):
         content_change("old", "ann", long_ago, long_ago),        # engaged with 40 days ago only
         content_change("keep", "cat", long_ago, long_ago),       # engaged with every computed day, never changes
         content_change("posted", "cat", at(1, 8), at(1, 8)),     # posted yesterday, no events
-        content_change("gone", "dan", long_ago, long_ago),       # engaged with 3 days ago only
-    ])
-    computed = [40, 10, 9, 5, 3, 2, 1]
+    ])  # "gone", engaged with 3 days ago only, is not in the catalog yet
+    computed = [40, 10, 9, 7, 5, 3, 2, 1]
     producer.write("engagements", "e1.jsonl", [
         *[engagement(f"k{n}", "fan", "keep", at(n)) for n in computed],
         engagement("k0", "fan", "keep", recent),
@@ -59,25 +60,31 @@ def test_pending_picks_every_stale_day_and_only_those(spark, capsys, lake_dirs):
     run(ingest, spark, capsys, *lake_args, "--once")
     run(dims, spark, capsys, *lake_args)
     # Never computed, all received events: the late days and today, whose events are not late.
-    assert pending() == sorted([day(n).isoformat() for n in computed] + [recent.date().isoformat()])
+    report = run(daily, spark, capsys, "--lake", str(lake), "--pending")
+    assert sorted(report["per_day"]) == sorted([day(n).isoformat() for n in computed] + [recent.date().isoformat()])
+    assert report["unattributed_content"] == 1  # "gone", on its day
     assert pending() == []
 
-    # More events of today, and three content changes, all after every day was computed.
-    producer.write("engagements", "e2.jsonl", [engagement("k0b", "fan2", "keep", recent)])
+    # More events of today and a late one, and three content changes, all after every day was computed.
+    producer.write("engagements", "e2.jsonl", [engagement("k0b", "fan2", "keep", recent),
+                                               engagement("k7b", "fan2", "keep", at(7))])
     producer.write("content", "c2.jsonl", [
         content_change("posted", "cat", at(5, 8), at(0, 0)),  # upload day moved: yesterday -> 5 days ago
-        content_change("gone", "dan", long_ago, at(0, 0), moderation_status="removed"),
+        content_change("gone", "dan", long_ago, at(0, 0), moderation_status="removed"),  # known at last
         content_change("old", "bob", long_ago, at(0, 0)),     # another creator: 40 days ago's baselines
     ])
     run(ingest, spark, capsys, *lake_args, "--once")
     run(dims, spark, capsys, *lake_args)
     expected = {
         recent.date(),        # events arrived on the day itself
+        day(7),               # a late event
         day(1), day(5),       # content_posted: the old upload day and the new one
         day(3), day(2),       # the removed video's performance row, and the day after (trending lists)
         day(40), day(10),     # the re-attributed video's row, and the baseline window up to 30 days after
     }                         # not: 9 days ago (31 days after the row)
-    assert pending() == sorted(d.isoformat() for d in expected)
+    report = run(daily, spark, capsys, "--lake", str(lake), "--pending")
+    assert sorted(report["per_day"]) == sorted(d.isoformat() for d in expected)
+    assert report["unattributed_content"] == 0
     assert pending() == []
 
     posted = (table(spark, lake, "fact_creator_analytics")
