@@ -2,10 +2,12 @@
 
 A day reads only its own partition of fact_content_engagements, the performance rows of the
 baseline window before it, and the dimensions. Each table's day is replaced in one Delta commit
-(replaceWhere on the day's partition), so readers see the old day or the new one, never a mix.
+(replaceWhere on the day's partition): fact_content_performance first, then fact_creator_analytics,
+then the run is recorded in ops_daily_runs. A reader between two of these commits sees the day's new
+performance rows beside its old creator rows; a crash there leaves them so until the day is rerun.
+The run's record is the last commit, so a day that was pending stays pending until a run completes.
 Days of a range run in date order: a day's viral scores stand on the days before it.
-`--pending` picks the days that received late engagements since they were last computed, and the
-days computed while some of their videos were unknown to dim_content that has changed since.
+`--pending` picks the days whose inputs changed after their last computation (`pending_days`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
+from jobs.common.failpoints import failpoint
 from jobs.common.landing import utc_now
 from jobs.common.lake import conform, ensure_table, read_table, table_path, table_version
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.daily import (
     DailyRules,
+    baseline_history,
     consenting_engagements,
     content_day_measures,
     creator_baselines,
@@ -78,26 +82,55 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def pending_days(spark: SparkSession, lake: str) -> list[dt.date]:
-    """Days with late engagement arrivals after their last computation (or never computed), and
-    days computed with videos unknown to dim_content, when dim_content has changed since."""
+def pending_days(spark: SparkSession, lake: str, baseline_days: int) -> list[dt.date]:
+    """The days whose facts are older than their inputs: days that received engagements after their
+    last computation (late or not; never computed counts as before), and computed days that a
+    content change arriving after their computation alters (`content_reach`)."""
     runs = read_table(spark, lake, TABLES["ops_daily_runs"]).groupBy("event_date").agg(
-        F.max("computed_at").alias("last_computed"),
-        F.max_by("unattributed_content", "computed_at").alias("unattributed"),
-        F.max_by("dim_content_version", "computed_at").alias("content_version"),
-    )
-    late = (
+        F.max("computed_at").alias("last_computed"))
+    by_events = (
         read_table(spark, lake, TABLES["ops_ingest_arrivals"])
-        .where((F.col("feed") == "engagements") & F.col("is_late"))
+        .where(F.col("feed") == "engagements")
+        .groupBy("event_date")
+        .agg(F.max("ingested_at").alias("changed_at"))
         .join(runs, on="event_date", how="left")
-        .where(F.col("last_computed").isNull() | (F.col("ingested_at") > F.col("last_computed")))
+        .where(F.col("last_computed").isNull() | (F.col("changed_at") > F.col("last_computed")))
         .select("event_date")
     )
-    current_version = table_version(spark, lake, TABLES["dim_content"])
-    current_version = NO_VERSION if current_version is None else current_version
-    unresolved = runs.where((F.col("unattributed") > 0) & (F.col("content_version") < current_version))
-    days = late.union(unresolved.select("event_date")).distinct().collect()
+    by_content = (
+        content_reach(spark, lake, baseline_days)
+        .join(runs, on="event_date", how="inner")
+        .where(F.col("changed_at") > F.col("last_computed"))
+        .select("event_date")
+    )
+    days = by_events.union(by_content).distinct().collect()
     return sorted(row["event_date"] for row in days)
+
+
+def content_reach(spark: SparkSession, lake: str, baseline_days: int) -> DataFrame:
+    """(event_date, changed_at): the days whose facts depend on a video, with the time its latest
+    change arrived. A video reaches the upload days it ever had (content_posted), each day it has a
+    performance row and the day after (its viral score, its creator's row, the 48-hour trending
+    lists) and, once its creator has changed, the baseline window after each such day."""
+    changes = (
+        read_table(spark, lake, TABLES["cdc_content"])
+        .groupBy("content_key")
+        .agg(
+            F.max("ingested_at").alias("changed_at"),
+            F.collect_set(F.to_date("upload_timestamp")).alias("upload_days"),
+            (F.count_distinct("creator_user_id") > 1).alias("creator_changed"),
+        )
+    )
+    posted = changes.select("changed_at", F.explode("upload_days").alias("event_date"))
+    reach = F.when(F.col("creator_changed"), F.lit(baseline_days)).otherwise(F.lit(1))
+    measured = (
+        read_table(spark, lake, TABLES["fact_content_performance"])
+        .select("content_key", F.col("event_date").alias("row_date"))
+        .join(changes, on="content_key", how="inner")
+        .select("changed_at",
+                F.explode(F.sequence(F.col("row_date"), F.date_add(F.col("row_date"), reach))).alias("event_date"))
+    )
+    return posted.unionByName(measured)
 
 
 def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> None:
@@ -111,7 +144,8 @@ def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> N
     )
 
 
-def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date) -> dict:
+def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date, index: int = 0) -> dict:
+    """One day, in three commits; `index` (the day's place in the run) names the crash points."""
     lake = conf.lake
     computed_at = utc_now().replace(tzinfo=None)
     content_version = table_version(spark, lake, TABLES["dim_content"])  # the version read is the one recorded
@@ -132,20 +166,19 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date
         measures = content_day_measures(consenting_engagements(engagements, users), rules).persist(
             StorageLevel.MEMORY_AND_DISK)
         cached.append(measures)
-        window_start = day - dt.timedelta(days=rules.baseline_days)
-        history = performance.where(F.col("event_date").between(F.lit(window_start), F.lit(day - dt.timedelta(days=1))))
         content_rows = to_content_performance(
-            measures, content, creator_baselines(history.select("content_key", "engagement_score"), content),
-            day, rules,
+            measures, content, creator_baselines(baseline_history(performance, day, rules), content), day, rules,
         ).persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(content_rows)
         replace_day(content_rows, lake, TABLES["fact_content_performance"], day)
+        failpoint("daily_after_performance", index)
         day_before = performance.where(F.col("event_date") == F.lit(day - dt.timedelta(days=1)))
         trending = trending_lists(content_rows, day_before, content, rules)
         creator_rows = to_creator_analytics(measures, content, users, trending, day).persist(
             StorageLevel.MEMORY_AND_DISK)
         cached.append(creator_rows)
         replace_day(creator_rows, lake, TABLES["fact_creator_analytics"], day)
+        failpoint("daily_after_creators", index)
 
         read = engagements.count()
         counts = {
@@ -184,12 +217,12 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         for name in OUTPUTS:
             ensure_table(spark, conf.lake, TABLES[name])
         if args.pending:
-            days = pending_days(spark, conf.lake)
+            days = pending_days(spark, conf.lake, rules.baseline_days)
         elif args.date:
             days = [args.date]
         else:
             days = days_between(args.first, args.last)
-        per_day = {day.isoformat(): compute_day(spark, conf, rules, day) for day in days}
+        per_day = {day.isoformat(): compute_day(spark, conf, rules, day, index) for index, day in enumerate(days)}
     except Exception as error:  # one line; every day already written is whole, the failed one untouched
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED

@@ -119,6 +119,14 @@ def content_day_measures(engagements: DataFrame, rules: DailyRules) -> DataFrame
     )
 
 
+def baseline_history(performance: DataFrame, day: dt.date, rules: DailyRules) -> DataFrame:
+    """The performance rows a day's baselines stand on: the `baseline_days` days before it, the day
+    itself left out."""
+    first, last = day - dt.timedelta(days=rules.baseline_days), day - dt.timedelta(days=1)
+    return performance.where(F.col("event_date").between(F.lit(first), F.lit(last))).select(
+        "content_key", "engagement_score")
+
+
 def creator_baselines(history: DataFrame, content: DataFrame) -> DataFrame:
     """Per creator: the mean daily engagement_score per video over the history given
     (fact_content_performance rows of the baseline window; videos mapped to creators by dim_content)."""

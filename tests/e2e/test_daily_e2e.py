@@ -9,9 +9,12 @@ generator alone does not reach in this window are exercised too:
   the trending lists, and the tie must resolve as a delete;
 - a few engagements on a video no content CDC ever described: its performance row is measured
   against the platform's mean of the day, and it belongs to no creator.
-Not covered: deleted users (the generator deletes none with these parameters; erasure is not the
-daily job's concern), and a baseline window reaching back more than the 3 generated days before the
-last one (the 30-day cut-off itself is not exercised).
+Not covered here: deleted users (the generator deletes none with these parameters; erasure is not
+the daily job's concern), and a baseline window reaching back more than the 3 generated days before
+the last one (the 30-day cut-off is tested in tests/unit/test_daily_rules.py).
+
+A second test runs daily with other weights and another recency factor (`--set`) on hand-written
+events and checks the scores and the trending order against values worked out by hand.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import math
 from pathlib import Path
 
 import pytest
-from chispa import assert_approx_df_equality
+from chispa import assert_approx_df_equality, assert_df_equality
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -40,6 +43,8 @@ from tests.e2e.expected_daily import (
     unique_events,
     utc_day,
 )
+from tests.e2e.producer import Landing
+from tests.e2e.test_dims_daily_e2e import content_change, engagement, run, table
 
 pytestmark = pytest.mark.e2e
 UTC = dt.timezone.utc
@@ -237,3 +242,45 @@ def test_daily_facts_match_an_independent_computation(spark, capsys, lake_dirs):
 
     assert_table_matches(spark, lake, exp.performance, "fact_content_performance", "content_key", "content_id")
     assert_table_matches(spark, lake, exp.creators, "fact_creator_analytics", "user_key", "creator_id")
+
+
+def test_weights_and_recency_factor_are_configuration(spark, capsys, lake_dirs):
+    landing, lake = lake_dirs
+    producer = Landing(landing)
+    midnight = dt.datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    first, second, third = (midnight - dt.timedelta(days=n) + dt.timedelta(hours=12) for n in (3, 2, 1))
+    producer.write("content", "c.jsonl", [
+        content_change(video, "kim", first - dt.timedelta(days=5), first - dt.timedelta(days=5))
+        for video in ("v0", "v1", "v2")])
+    producer.write("engagements", "e.jsonl", [
+        engagement("short", "fan0", "v0", first, "view", watch_duration_seconds=1.0),  # a row scoring 0
+        engagement("s1", "fan1", "v1", second, "share"), engagement("s2", "fan2", "v1", second, "share"),
+        engagement("l1", "fan1", "v2", third, "like"), engagement("l2", "fan2", "v2", third, "like"),
+    ])
+    lake_args = ["--landing", str(landing), "--lake", str(lake)]
+    run(ingest, spark, capsys, *lake_args, "--once", "--feeds", "engagements")
+    run(dims, spark, capsys, *lake_args)
+    run(daily, spark, capsys, "--lake", str(lake), "--from", first.date().isoformat(), "--to", third.date().isoformat(),
+        "--set", "engagement_types.like.weight=10", "--set", "engagement_types.share.weight=3",
+        "--set", "daily.recency_factor=2.0")
+
+    # By hand, with like = 10, share = 3 (the defaults swapped) and recency factor 2.0:
+    # v0: score 0, no history: platform mean 0 -> baseline 1 -> viral 0.
+    # v1: 2 shares = 6 against kim's history (v0: 0 -> baseline 1) -> viral 600: Trending.
+    # v2: 2 likes = 20 against kim's history (v0: 0, v1: 6 -> 3) -> viral round(2000 / 3) = 667.
+    # Third day's list: v1 2.0 x 600 = 1200 before v2 667 (with 0.5, v2 would lead: 667 > 300;
+    # with the default weights v1 would score 20, viral 2000, and v2 6, viral 60: not trending).
+    days = (first.date(), second.date(), third.date())
+    performance = table(spark, lake, "fact_content_performance").select(
+        "content_key", "event_date", "engagement_score", "viral_score")
+    expected = spark.createDataFrame(
+        [("v0", days[0], 0, 0), ("v1", days[1], 6, 600), ("v2", days[2], 20, 667)],
+        "content_id string, event_date date, engagement_score long, viral_score int",
+    ).select(F.xxhash64("content_id").alias("content_key"), "event_date", "engagement_score", "viral_score")
+    assert_df_equality(performance, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+
+    lists = table(spark, lake, "fact_creator_analytics").where(F.col("user_key") == F.xxhash64(F.lit("kim"))).select(
+        "event_date", "trending_content_ids")
+    expected_lists = spark.createDataFrame([(days[0], "[]"), (days[1], '["v1"]'), (days[2], '["v1","v2"]')],
+                                           "event_date date, trending_content_ids string")
+    assert_df_equality(lists, expected_lists, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)

@@ -1,4 +1,4 @@
-"""dims and daily on a temporary lake: CDC order, tier history, reruns, late data and --pending."""
+"""dims and daily on a temporary lake: CDC order, tier history, reruns (--pending: test_daily_pending)."""
 
 from __future__ import annotations
 
@@ -114,34 +114,3 @@ def test_reruns_change_nothing(spark, capsys, lake_dirs):
     assert {name: version(spark, lake, name) for name in dimension_versions} == dimension_versions
     performance = first["fact_content_performance"]
     assert [(r.total_views, r.engagement_score) for r in performance] == [(5, 10)]  # 5 views, bonus each
-
-
-def test_pending_recomputes_days_with_late_events_and_unknown_videos(spark, capsys, lake_dirs):
-    landing, lake = lake_dirs
-    producer = Landing(landing)
-    lake_args = ["--landing", str(landing), "--lake", str(lake)]
-    early, late_day = days_ago(3).date(), days_ago(2).date()
-    producer.write("content", "c1.jsonl", [content_change("v1", "cid", days_ago(5), days_ago(5))])
-    producer.write("engagements", "e1.jsonl", [
-        engagement("a1", "fan1", "v1", days_ago(3, 9)), engagement("a2", "fan2", "v1", days_ago(2, 9)),
-        engagement("a3", "fan3", "v2", days_ago(2, 10)),  # v2 is not in dim_content yet
-    ])
-    run(ingest, spark, capsys, *lake_args, "--once")
-    run(dims, spark, capsys, *lake_args)
-    report = run(daily, spark, capsys, "--lake", str(lake), "--from", early.isoformat(), "--to", late_day.isoformat())
-    assert report["unattributed_content"] == 1
-    assert run(daily, spark, capsys, "--lake", str(lake), "--pending")["days"] == 0
-
-    # Late likes for the earlier day, and v2's catalog entry: both days become pending, nothing else.
-    producer.write("engagements", "e2.jsonl", [engagement("a4", "fan4", "v1", days_ago(3, 11))])
-    producer.write("content", "c2.jsonl", [content_change("v2", "cid", days_ago(2, 1), days_ago(2, 1))])
-    run(ingest, spark, capsys, *lake_args, "--once")
-    run(dims, spark, capsys, *lake_args)
-    report = run(daily, spark, capsys, "--lake", str(lake), "--pending")
-    assert sorted(report["per_day"]) == [early.isoformat(), late_day.isoformat()]
-    assert report["unattributed_content"] == 0
-
-    creators = table(spark, lake, "fact_creator_analytics").select("event_date", "total_engagements_received")
-    expected = spark.createDataFrame([(early, 2), (late_day, 2)], "event_date date, total_engagements_received int")
-    assert_df_equality(creators, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
-    assert run(daily, spark, capsys, "--lake", str(lake), "--pending")["days"] == 0

@@ -9,6 +9,7 @@ from chispa import assert_approx_df_equality, assert_df_equality
 
 from jobs.transforms.daily import (
     DailyRules,
+    baseline_history,
     consenting_engagements,
     content_day_measures,
     creator_baselines,
@@ -116,6 +117,26 @@ def test_viral_score_against_the_creators_baseline_or_the_platform_mean(spark, r
         "content_key long, date_key int, engagement_score long, viral_score int",
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_baseline_window_is_the_30_days_before_the_day(spark, rules):
+    """Rows 30 days before and the day before count; 31 days before and the day itself do not."""
+    assert rules.baseline_days == 30
+    days_before = {n: DAY - dt.timedelta(days=n) for n in (31, 30, 1)}
+    performance_rows = spark.createDataFrame(
+        [(1, 1000, days_before[31]), (2, 10, days_before[30]), (3, 30, days_before[1]), (4, 5000, DAY)],
+        "content_key long, engagement_score long, event_date date",
+    )
+    content = spark.createDataFrame([video(n, 100) for n in (1, 2, 3, 4)], CONTENT)
+    history = baseline_history(performance_rows, DAY, rules)
+    baselines = creator_baselines(history, content)
+    expected = spark.createDataFrame([(100, 20.0)], "creator_user_key long, creator_baseline double")
+    assert_df_equality(baselines, expected, ignore_nullable=True)
+
+    measures = content_day_measures(events(spark, [(4, u, SHARE, None, None) for u in range(10)]), rules)
+    viral = to_content_performance(measures, content, baselines, DAY, rules).select("content_key", "viral_score")
+    assert_df_equality(viral, spark.createDataFrame([(4, 500)], "content_key long, viral_score int"),
+                       ignore_nullable=True)  # 100 points against the window's mean of 20
 
 
 def test_baseline_is_never_below_one(spark, rules):
