@@ -54,17 +54,17 @@ def test_damaged_files_are_quarantined_and_the_stream_goes_on(spark, capsys, lak
     following = producer.write("engagements", "e-following.jsonl.gz",
                                 producer.good_lines(after) + producer.repeat(after[:3])
                                 + producer.bad_lines(day_at(1, 9)), compress=True)
-    # One file per batch, in this order (the file source orders by modification time).
+    # Batch 0 reads a, b and c, batch 1 d and e (the file source orders by modification time).
     base = dt.datetime.now().timestamp() - 600
     for i, path in enumerate([truncated, corrupt, vanishing, planned_away, following]):
         os.utime(path, (base + i, base + i))
 
-    # The landing zone loses two files at exact moments: c while its own batch runs, before its
-    # lines are read; d while c's batch runs, after the stream listed it but before its batch.
+    # The landing zone loses two files at exact moments, while batch 0 runs: c after the stream
+    # planned batch 0 but before its lines are read; d after the stream listed it but before batch 1.
     run_batch = ingest.BatchWriter.__call__
 
     def losing_files(self, batch, batch_id):
-        if batch_id == 2:
+        if batch_id == 0:
             vanishing.unlink()
             planned_away.unlink()
         return run_batch(self, batch, batch_id)
@@ -73,7 +73,7 @@ def test_damaged_files_are_quarantined_and_the_stream_goes_on(spark, capsys, lak
     code, report = run_job_in_process(
         ingest.main,
         ["--landing", str(landing), "--lake", str(lake), "--once", "--feeds", "engagements",
-         "--set", "ingest.max_files_per_trigger=1"],
+         "--set", "ingest.max_files_per_trigger=3"],
         spark, capsys,
     )
     assert code == 0, report
@@ -85,7 +85,7 @@ def test_damaged_files_are_quarantined_and_the_stream_goes_on(spark, capsys, lak
     assert report["quarantined"] == len(producer.bad) + len(unreadable)
     assert report["lines_read"] == report["accepted"] + report["duplicates"] + report["quarantined"]
     assert report["lines_read"] == len(before_cut) + len(after) + 3 + len(producer.bad) + len(unreadable)
-    assert report["files"] == 5 and report["batches"] == 5
+    assert report["files"] == 5 and report["batches"] == 2
 
     assert_df_equality(fact_columns(facts(spark, lake)), expected_fact_rows(spark, before_cut + after),
                        ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
@@ -96,8 +96,10 @@ def test_damaged_files_are_quarantined_and_the_stream_goes_on(spark, capsys, lak
     assert all(r.raw_line == "" and r.user_id is None and r.reason_detail and "\n" not in r.reason_detail
                and r.feed == "engagements" and r.source_file.startswith("file:/") for r in records)
     by_file = {r.source_file.rsplit("/", 1)[-1]: r for r in records}
-    assert by_file["b-corrupt.jsonl.gz"].batch_id == 1 and by_file["c-vanishing.jsonl"].batch_id == 2
+    assert [by_file[p.name].batch_id for p in unreadable] == [0, 0, 0, 1]
     assert "not found" in by_file["c-vanishing.jsonl"].reason_detail
+    assert "not found" in by_file["d-planned-away.jsonl.gz"].reason_detail
+    assert "truncated" in by_file["a-truncated.jsonl.gz"].reason_detail
     lines = quarantine.where(F.col("reason") != "unreadable_file")
     assert Counter((r.raw_line, r.reason) for r in lines.collect()) == Counter(producer.bad)
 
