@@ -83,13 +83,13 @@ def test_killed_ingest_restarts_as_if_it_never_crashed(spark, tmp_path, landing,
     root, producer = landing
     lake = tmp_path / "lake"
 
-    crashed = run_spark_submit(ingest_args(root, lake),
+    crashed = run_spark_submit(["ingest", *ingest_args(root, lake)],
                                env={"SHORTVIDEO_FAILPOINT": kill_point, "SHORTVIDEO_FAILPOINT_DELAY": "0.3"})
     # The process spark-submit.sh becomes (the driver's JVM) died of the failpoint's SIGKILL.
     assert crashed.returncode == -signal.SIGKILL, output(crashed)
     assert not any(line.startswith('{"job"') for line in crashed.stdout.splitlines()), output(crashed)
 
-    restarted = run_spark_submit(ingest_args(root, lake))
+    restarted = run_spark_submit(["ingest", *ingest_args(root, lake)])
     assert restarted.returncode == 0, output(restarted)
     assert last_json_line(restarted.stdout)["status"] == "ok"
 
