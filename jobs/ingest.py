@@ -9,11 +9,13 @@ crash changes nothing that was already committed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import signal
-import time
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,7 +26,15 @@ from pyspark.sql import functions as F
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.failpoints import failpoint, failpoint_soon
-from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_landing_lines, utc_now
+from jobs.common.landing import (
+    LandingBatchWriter,
+    batch_source_files,
+    ensure_landing_dirs,
+    read_files_tolerantly,
+    read_landing_lines,
+    unreadable_files,
+    utc_now,
+)
 from jobs.common.lake import (
     append_once,
     checkpoint_path,
@@ -39,6 +49,7 @@ from jobs.transforms.facts import (
     to_discovery_facts,
     to_engagement_facts,
     to_quarantine_rows,
+    unreadable_file_rows,
 )
 from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
 from schemas import TABLES, TableSpec
@@ -95,14 +106,6 @@ class BatchWriter(LandingBatchWriter):
         started = utc_now()
         feed, lake = self.event_feed.feed, self.conf.lake
         ingested_at = started.replace(tzinfo=None)
-        classified = (
-            batch.transform(with_blank_flag)
-            .transform(classify_lines, feed, self.time_rules.at(started))
-            .withColumn("event_date", F.to_date(F.col(feed.time_field)))
-            # Only a quarantined line needs its raw text: the cache stays a fraction of the input.
-            .withColumn("value", F.when(F.col("reason").isNotNull(), F.col("value")))
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        )
         step = time.monotonic()
 
         def lap(what: str) -> None:
@@ -110,9 +113,9 @@ class BatchWriter(LandingBatchWriter):
             log.info("%s batch %s: %s in %.2fs", feed.name, batch_id, what, time.monotonic() - step)
             step = time.monotonic()
 
+        classified, stats, damaged = self._read_batch(batch, batch_id, started)
+        lap("classified and cached")
         try:
-            stats = line_counts(classified)
-            lap("classified and cached")
             valid = classified.filter(~F.col("is_blank") & F.col("reason").isNull())
             bad = classified.filter(~F.col("is_blank") & F.col("reason").isNotNull())
             delivered_by_date = {r["event_date"]: r["count"] for r in valid.groupBy("event_date").count().collect()}
@@ -123,8 +126,9 @@ class BatchWriter(LandingBatchWriter):
             def write_all() -> None:
                 # Quarantine and arrivals first: if the process dies after the facts commit, the
                 # replayed batch finds every table already written for this batch id.
-                append_once(to_quarantine_rows(bad, feed.name, ingested_at, batch_id),
-                            lake, TABLES["quarantine"], self.app_id, batch_id)
+                quarantine = to_quarantine_rows(bad, feed.name, ingested_at, batch_id).unionByName(
+                    unreadable_file_rows(self.spark, damaged, feed.name, ingested_at, batch_id))
+                append_once(quarantine, lake, TABLES["quarantine"], self.app_id, batch_id)
                 lap("quarantine written")
                 failpoint("after_quarantine", batch_id)
                 append_once(self._arrivals(delivered_by_date, batch_id, started), lake,
@@ -140,13 +144,16 @@ class BatchWriter(LandingBatchWriter):
             accepted = self._rows_written(table, list(delivered_by_date), ingested_at)
             lap("accepted rows counted")
 
+            # An unreadable file counts as one line read and quarantined (its record), so
+            # lines_read = accepted + duplicates + quarantined still holds.
             counts = {
                 "files": stats["files"],
-                "lines_read": stats["lines_read"],
+                "lines_read": stats["lines_read"] + len(damaged),
                 "blank_lines": stats["blank_lines"],
                 "accepted": accepted,
                 "duplicates": stats["valid"] - accepted,
-                "quarantined": stats["quarantined"],
+                "quarantined": stats["quarantined"] + len(damaged),
+                "unreadable_files": len(damaged),
             }
             append_once(self._batch_row(batch_id, counts, started), lake,
                         TABLES["ops_ingest_batches"], self.app_id, batch_id)
@@ -155,6 +162,49 @@ class BatchWriter(LandingBatchWriter):
             self.totals["batches"] += 1
         finally:
             classified.unpersist()
+
+    def _classify(self, lines: DataFrame, started: dt.datetime) -> DataFrame:
+        feed = self.event_feed.feed
+        return (
+            lines.transform(with_blank_flag)
+            .transform(classify_lines, feed, self.time_rules.at(started))
+            .withColumn("event_date", F.to_date(F.col(feed.time_field)))
+            # Only a quarantined line needs its raw text: the cache stays a fraction of the input.
+            .withColumn("value", F.when(F.col("reason").isNotNull(), F.col("value")))
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+
+    def _read_batch(
+        self, batch: DataFrame, batch_id: int, started: dt.datetime
+    ) -> tuple[DataFrame, dict[str, int], dict[str, str]]:
+        """The batch's lines judged and cached, their counts, and its unreadable files (path -> error).
+
+        A batch of sound files costs nothing extra: the stream reads strictly, so a damaged file
+        fails the first action. Then the batch's files (from the source log) are checked, and the
+        lines of the readable ones, with those read before a file's damage, are read again.
+        A file that vanished before Spark planned the batch gives no line and no error: when fewer
+        files gave lines than the batch holds, the silent ones are checked too.
+        """
+        classified = self._classify(batch, started)
+        files = batch_source_files(self.spark, self.checkpoint, batch_id)
+        damaged: dict[str, str] | None = None
+        try:
+            stats = line_counts(classified)
+        except Exception:
+            classified.unpersist()
+            damaged = unreadable_files(self.spark, files)
+            if not damaged:
+                raise
+            log.warning("%s batch %s: unreadable files %s", self.event_feed.feed.name, batch_id, damaged)
+            classified = self._classify(read_files_tolerantly(self.spark, files, damaged), started)
+            stats = line_counts(classified)
+        if damaged or len(files) > stats["files"]:
+            with_lines = {r["source_file"] for r in classified.select("source_file").distinct().collect()}
+            if damaged is None:
+                damaged = unreadable_files(self.spark, [f for f in files if f not in with_lines])
+            # `files` counts the files that gave a line: add the unreadable ones that gave none.
+            stats = {**stats, "files": stats["files"] + len(set(damaged) - with_lines)}
+        return classified, stats, damaged or {}
 
     def _new_facts(self, valid: DataFrame, dates: list[dt.date], ingested_at: dt.datetime) -> DataFrame:
         """The batch's fact rows, less repeat deliveries (within the batch and already loaded)."""
@@ -244,18 +294,13 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
 
-    def stop_streams(signum, frame):  # orchestrators stop a continuous ingest with SIGTERM
-        for query, _ in running:
-            query.stop()
-
-    previous = signal.signal(signal.SIGTERM, stop_streams)
-    try:
-        failures = await_streams([query for query, _ in running])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    queries = [query for query, _ in running]
+    with stop_on_sigterm(spark, enabled=args.continuous) as stop_requested:
+        failures = await_streams(queries, stop_requested)
 
     writers = [writer for _, writer in running]
     report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in STREAM_RUN_COUNTS})
+    report.add(unreadable_files=sum((w.totals["unreadable_files"] for w in writers), 0))
     report.add(**{w.event_feed.feed.name: dict(w.totals) for w in writers})
     if failures:
         report.emit(status="failed", error="; ".join(failures))
@@ -264,18 +309,72 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     return cli.EXIT_OK
 
 
-def await_streams(queries) -> list[str]:
+class _JvmTermHandler:
+    """A sun.misc.SignalHandler (py4j callback): SIGTERM sent to the driver's JVM alone asks for a stop
+    too, instead of starting the JVM's shutdown under the running queries."""
+
+    def __init__(self, stop_requested: threading.Event) -> None:
+        self.stop_requested = stop_requested
+
+    def handle(self, signal) -> None:  # noqa: ARG002 (the Java interface's signature)
+        self.stop_requested.set()
+
+    class Java:
+        implements = ["sun.misc.SignalHandler"]
+
+
+@contextlib.contextmanager
+def stop_on_sigterm(spark: SparkSession, enabled: bool):
+    """Orchestrators stop a continuous ingest with SIGTERM, to the process group or to the JVM
+    spark-submit runs. Either way the signal only sets an Event: the main thread stops the
+    queries (a handler must not call into the JVM while the main thread waits inside a py4j call)."""
+    stop_requested = threading.Event()
+    if not enabled:
+        yield stop_requested
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop_requested.set())
+    jvm = spark.sparkContext._jvm
+    term = jvm.sun.misc.Signal("TERM")
+    try:
+        previous_jvm = jvm.sun.misc.Signal.handle(term, _JvmTermHandler(stop_requested))
+    except Exception as error:  # e.g. a JVM started with -Xrs: the group's SIGTERM still reaches us
+        log.warning("SIGTERM to the JVM alone will not stop the ingest cleanly: %s", first_line(error))
+        previous_jvm = None
+    try:
+        yield stop_requested
+    finally:
+        if previous_jvm is not None:
+            jvm.sun.misc.Signal.handle(term, previous_jvm)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def await_streams(queries, stop_requested: threading.Event, poll_seconds: float = 1.0) -> list[str]:
     """Wait for every stream; when one fails, stop the others (a batch that failed wrote nothing
-    visible: its Delta commits are all-or-nothing and the next run replays it)."""
-    failures = []
-    for query in queries:
-        try:
-            query.awaitTermination()
-        except Exception as error:
-            failures.append(f"{query.name}: {first_line(error)}")
-            for other in queries:
-                other.stop()
+    visible: its Delta commits are all-or-nothing and the next run replays it). When a stop is
+    requested, each query is stopped between two micro-batches, from this (the main) thread."""
+    failures: list[str] = []
+    pending = list(queries)
+    while pending:
+        if stop_requested.is_set() or failures:
+            for query in pending:
+                _stop_between_batches(query)
+        for query in list(pending):
+            try:
+                finished = query.awaitTermination(poll_seconds)
+            except Exception as error:
+                failures.append(f"{query.name}: {first_line(error)}")
+                finished = True
+            if finished:
+                pending.remove(query)
     return failures
+
+
+def _stop_between_batches(query, patience_seconds: float = 120.0) -> None:
+    """Stop a query once its running micro-batch (if any) has committed, so a stop never cuts one."""
+    deadline = time.monotonic() + patience_seconds
+    while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    query.stop()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import zlib
 from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -25,12 +28,125 @@ def read_landing_lines(spark: SparkSession, conf: Conf, feed: str) -> DataFrame:
     quarantine; the stream's checkpoint remembers which files were read.
     """
     settings = conf.section("ingest")
-    return (
+    return _lines_with_source(
         spark.readStream.format("text")
         .option("pathGlobFilter", settings["file_glob"])
         .option("maxFilesPerTrigger", int(settings["max_files_per_trigger"]))
         .load(join_path(conf.landing, feed))
-        .select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
+    )
+
+
+def _lines_with_source(text: DataFrame) -> DataFrame:
+    return text.select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
+
+
+# --- Damaged files ---------------------------------------------------------------------------------
+#
+# The stream reads strictly: a file that cannot be read to its end fails the batch's first action,
+# at no cost to a batch of sound files. The writer then asks `unreadable_files` which of the batch's
+# files are damaged and reads the batch again with `read_files_tolerantly`, which keeps every line
+# read before the damage (Spark's ignoreCorruptFiles) and skips a file that vanished.
+
+GZIP_CHECK_CHUNK = 1 << 16  # compressed bytes per step: bounds the memory one check needs
+VANISHED = "file not found: it vanished after the stream listed it"
+
+
+def batch_source_files(spark: SparkSession, checkpoint: str, batch_id: int) -> list[str]:
+    """The files Spark's file source gave this micro-batch, spelled as `_metadata.file_path` spells them.
+
+    The source writes them to its log, <checkpoint>/sources/0/<batch id> (a version line, then one
+    JSON object with a "path" per file), before the batch runs; every 10th batch is compacted into
+    <batch id>.compact, which holds the entries of all batches so far, each with its batchId.
+    Read on the driver through the Hadoop filesystem, so any filesystem Spark reads works.
+    """
+    jvm = spark.sparkContext._jvm
+    log_dir = jvm.org.apache.hadoop.fs.Path(join_path(checkpoint, "sources/0"))
+    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    for name in (str(batch_id), f"{batch_id}.compact"):
+        entry = jvm.org.apache.hadoop.fs.Path(log_dir, name)
+        if fs.exists(entry):
+            stream = fs.open(entry)
+            try:
+                text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+            finally:
+                stream.close()
+            files = [json.loads(line) for line in text.splitlines()[1:] if line.strip()]
+            return [file_path(f["path"]) for f in files if f.get("batchId", batch_id) == batch_id]
+    raise FileNotFoundError(f"no source log entry for batch {batch_id} under {log_dir}")
+
+
+def file_path(uri: str) -> str:
+    """A file URI as `_metadata.file_path` spells it: an empty authority dropped (file:///x -> file:/x)."""
+    parts = urlsplit(uri)
+    if parts.scheme and not parts.netloc and uri.startswith(f"{parts.scheme}:///"):
+        return f"{parts.scheme}:{uri[len(parts.scheme) + 3:]}"
+    return uri
+
+
+def _hadoop_path(path: str) -> str:
+    """A file URI (percent-encoded) as the readers' load() takes it: a decoded Hadoop path."""
+    parts = urlsplit(path)
+    authority = f"//{parts.netloc}" if parts.netloc else ""
+    return f"{parts.scheme}:{authority}{unquote(parts.path)}" if parts.scheme else unquote(path)
+
+
+def gzip_damage(content: bytes | None) -> str | None:
+    """None if `content` is whole gzip data to its end (one member or several), else what is wrong."""
+    if not content:
+        return None
+    view, position = memoryview(content), 0
+    while position < len(content):
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            while not member.eof:
+                if position >= len(content):
+                    return "truncated gzip data: it ends before the end-of-stream marker"
+                chunk = view[position:position + GZIP_CHECK_CHUNK]
+                member.decompress(chunk)
+                position += len(chunk)
+        except zlib.error as error:
+            return str(error).splitlines()[0]
+        position -= len(member.unused_data)
+    return None
+
+
+def unreadable_files(spark: SparkSession, files: list[str]) -> dict[str, str]:
+    """Of these landing files, the ones that cannot be read to their end -> the error's first line:
+    a file that no longer exists, and a .gz file that is not whole gzip data. The gzip check
+    decompresses on the executors (binaryFile), so it works on any Hadoop filesystem."""
+    jvm = spark.sparkContext._jvm
+    hadoop_conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def exists(path: str) -> bool:
+        hadoop = jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(path))
+        return bool(hadoop.getFileSystem(hadoop_conf).exists(hadoop))
+
+    damaged = {f: VANISHED for f in files if not exists(f)}
+    gzipped = [f for f in files if f.lower().endswith(".gz") and f not in damaged]
+    if gzipped:
+        check = F.udf(gzip_damage, "string")
+        rows = (
+            spark.read.format("binaryFile").load([_hadoop_path(f) for f in gzipped])
+            .select(F.col("path"), check("content").alias("damage"))
+            .where(F.col("damage").isNotNull())
+            .collect()
+        )
+        damaged.update({file_path(r["path"]): r["damage"] for r in rows})
+    return damaged
+
+
+def read_files_tolerantly(spark: SparkSession, files: list[str], damaged: dict[str, str]) -> DataFrame:
+    """These files' lines as the stream gives them, keeping the lines read before a file's damage
+    (Spark's ignoreCorruptFiles) and skipping the files that vanished (and, with
+    ignoreMissingFiles, one that vanishes while this runs)."""
+    files = [f for f in files if damaged.get(f) != VANISHED]
+    if not files:
+        return spark.createDataFrame([], "value string, source_file string")
+    return _lines_with_source(
+        spark.read.format("text")
+        .option("ignoreCorruptFiles", "true")
+        .option("ignoreMissingFiles", "true")
+        .load([_hadoop_path(f) for f in files])
     )
 
 

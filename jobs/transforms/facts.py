@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from jobs.common.keys import hour_key, surrogate_key
+from jobs.transforms.validation import UNREADABLE_FILE
 
 
 def _engagement_key(engagement_keys: dict[str, int]) -> Column:
@@ -80,6 +81,10 @@ def drop_duplicate_deliveries(facts: DataFrame, loaded_ids: DataFrame, id_key: s
 
 
 USER_ID_IN_RAW_LINE = r'"user_id"\s*:\s*"((?:[^"\\]|\\.)*)"'
+QUARANTINE_ROWS = (
+    "feed string, reason string, reason_detail string, raw_line string, user_id string, source_file string, "
+    "ingested_at timestamp, batch_id long, ingest_date date"
+)
 
 
 def to_quarantine_rows(bad: DataFrame, feed: str, ingested_at: dt.datetime, batch_id: int) -> DataFrame:
@@ -102,3 +107,15 @@ def to_quarantine_rows(bad: DataFrame, feed: str, ingested_at: dt.datetime, batc
         F.lit(batch_id).cast("long").alias("batch_id"),
         F.to_date(F.lit(ingested_at)).alias("ingest_date"),
     )
+
+
+def unreadable_file_rows(
+    spark: SparkSession, damaged: dict[str, str], feed: str, ingested_at: dt.datetime, batch_id: int
+) -> DataFrame:
+    """One quarantine row per landing file that could not be read to its end (reason
+    `unreadable_file`): no line of its own, so raw_line is empty and reason_detail holds the error."""
+    rows = [
+        (feed, UNREADABLE_FILE, detail, "", None, path, ingested_at, batch_id, ingested_at.date())
+        for path, detail in sorted(damaged.items())
+    ]
+    return spark.createDataFrame(rows, QUARANTINE_ROWS)

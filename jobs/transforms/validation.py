@@ -26,6 +26,7 @@ BAD_TIMESTAMP = "bad_timestamp"
 BAD_DATE = "bad_date"
 TIMESTAMP_TOO_OLD = "timestamp_too_old"
 TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+UNREADABLE_FILE = "unreadable_file"  # a whole landing file, not a line (jobs/common/landing.py)
 
 REASONS = (
     MALFORMED_JSON,
@@ -38,6 +39,7 @@ REASONS = (
     BAD_DATE,
     TIMESTAMP_TOO_OLD,
     TIMESTAMP_IN_FUTURE,
+    UNREADABLE_FILE,
 )
 
 CORRUPT = "_corrupt_record"

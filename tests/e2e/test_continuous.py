@@ -1,35 +1,74 @@
-"""`ingest --continuous` picks up files as they land, and stops on SIGTERM without harm."""
+"""`ingest --continuous` picks up files as they land, and stops on SIGTERM cleanly: exit 0, its
+final status line, and no error in its output."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from delta.tables import DeltaTable
 
-from tests.e2e.conftest import PROJECT_ROOT, SPARK_SUBMIT, last_json_line, run_spark_submit
+from jobs import ingest
+from tests.e2e.conftest import PROJECT_ROOT, SPARK_SUBMIT, last_json_line, run_job_in_process
 from tests.e2e.producer import Landing
 
 pytestmark = pytest.mark.e2e
 
-
-def wait_for_rows(spark, table_dir, expected: int, timeout: float = 180) -> int:
-    deadline = time.monotonic() + timeout
-    count = -1
-    while time.monotonic() < deadline:
-        if DeltaTable.isDeltaTable(spark, str(table_dir)):
-            count = spark.read.format("delta").load(str(table_dir)).count()
-            if count >= expected:
-                return count
-        time.sleep(2)
-    return count
+# Generous: a spark-submit start on a loaded 2-core CI machine can take minutes (JVM, Ivy, Delta).
+DEADLINE_SECONDS = 420
+ERROR_LINE = re.compile(r"Traceback|RuntimeError|\bERROR\b")
 
 
-def test_continuous_ingest_follows_the_landing_zone(spark, tmp_path):
+class Child:
+    """A spark-submit.sh process whose stdout and stderr are kept in files, to show on any failure."""
+
+    def __init__(self, args: list[str], logs: Path) -> None:
+        self.stdout_path, self.stderr_path = logs / "stdout.log", logs / "stderr.log"
+        with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
+            self.process = subprocess.Popen(
+                [str(SPARK_SUBMIT), *args], cwd=PROJECT_ROOT, start_new_session=True,
+                env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}, stdout=out, stderr=err,
+            )
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def output(self) -> str:
+        return (f"exit {self.process.poll()}\n--- stdout ({self.stdout_path}) ---\n{self.stdout[-4000:]}\n"
+                f"--- stderr ({self.stderr_path}) ---\n{self.stderr[-6000:]}")
+
+    def wait_until(self, condition, what: str, timeout: float = DEADLINE_SECONDS):
+        """Poll `condition` until it holds; fail at once, with the logs, if the child exits first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            assert self.process.poll() is None, f"the ingest exited while waiting for {what}\n{self.output()}"
+            assert time.monotonic() < deadline, f"no {what} after {timeout:.0f} s\n{self.output()}"
+            time.sleep(1)
+
+
+def rows_reached(spark, table_dir: Path, expected: int):
+    def reached() -> bool:
+        if not DeltaTable.isDeltaTable(spark, str(table_dir)):
+            return False
+        return spark.read.format("delta").load(str(table_dir)).count() >= expected
+    return reached
+
+
+def test_continuous_ingest_follows_the_landing_zone(spark, capsys, tmp_path):
     landing, lake = tmp_path / "landing", tmp_path / "lake"
     producer = Landing(landing)
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=5)
@@ -38,25 +77,34 @@ def test_continuous_ingest_follows_the_landing_zone(spark, tmp_path):
 
     args = ["ingest", "--landing", str(landing), "--lake", str(lake), "--continuous", "--feeds", "engagements",
             "--set", "ingest.trigger_seconds=1"]
-    stream = subprocess.Popen([str(SPARK_SUBMIT), *args], cwd=PROJECT_ROOT, start_new_session=True,
-                              env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stream = Child(args, tmp_path)
+    facts = lake / "fact_content_engagements"
     try:
-        facts = lake / "fact_content_engagements"
-        assert wait_for_rows(spark, facts, 50) == 50
-
+        stream.wait_until(rows_reached(spark, facts, 50), "50 rows from the first file")
         second = [producer.engagement(start + dt.timedelta(minutes=10, seconds=i)) for i in range(30)]
         producer.write("engagements", "second.jsonl", producer.good_lines(second) + producer.repeat(first[:5]))
-        assert wait_for_rows(spark, facts, 80) == 80
-        assert stream.poll() is None, "a continuous ingest must keep running"
+        stream.wait_until(rows_reached(spark, facts, 80), "80 rows after the second file")
+        assert stream.process.poll() is None, f"a continuous ingest must keep running\n{stream.output()}"
     finally:
-        os.killpg(stream.pid, signal.SIGTERM)
-        stream.wait(timeout=120)
+        if stream.process.poll() is None:
+            os.killpg(stream.process.pid, signal.SIGTERM)  # as an orchestrator stops it: the whole group
+        try:
+            stream.process.wait(timeout=DEADLINE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(stream.process.pid, signal.SIGKILL)
+            pytest.fail(f"the ingest did not stop on SIGTERM\n{stream.output()}")
 
-    table = spark.read.format("delta").load(str(lake / "fact_content_engagements"))
+    assert stream.process.returncode == 0, stream.output()
+    report = last_json_line(stream.stdout)
+    assert report["status"] == "ok" and report["accepted"] == 80 and report["duplicates"] == 5, stream.output()
+    errors = [line for line in (stream.stdout + stream.stderr).splitlines() if ERROR_LINE.search(line)]
+    assert not errors, f"errors in the output of a clean stop: {errors[:5]}\n{stream.output()}"
+
+    table = spark.read.format("delta").load(str(facts))
     assert sorted(r.event_id for r in table.select("event_id").collect()) == sorted(producer.good)
-    caught_up = run_spark_submit(["ingest", "--landing", str(landing), "--lake", str(lake), "--once",
-                                  "--feeds", "engagements"])
-    report = last_json_line(caught_up.stdout)
-    assert caught_up.returncode == 0 and report["accepted"] == 0
+    # The stop committed what it had read: a restart finds nothing left to do.
+    code, caught_up = run_job_in_process(
+        ingest.main, ["--landing", str(landing), "--lake", str(lake), "--once", "--feeds", "engagements"],
+        spark, capsys)
+    assert code == 0 and caught_up["lines_read"] == 0 and caught_up["accepted"] == 0, caught_up
     assert table.count() == 80

@@ -13,6 +13,7 @@ from jobs.transforms.facts import (
     to_discovery_facts,
     to_engagement_facts,
     to_quarantine_rows,
+    unreadable_file_rows,
 )
 
 INGESTED_AT = dt.datetime(2026, 11, 21, 8, 30, 0)  # naive UTC, as the ingest passes it
@@ -271,3 +272,23 @@ def test_to_quarantine_rows_without_a_parsed_user_column(spark):
         "feed string, user_id string, batch_id long, ingest_date date",
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_unreadable_file_rows(spark):
+    ingested_at = dt.datetime(2026, 11, 20, 23, 59, 59)
+    damaged = {"file:/landing/b.jsonl.gz": "Error -3 while decompressing data: incorrect header check",
+               "file:/landing/a.jsonl": "file not found: it vanished after the stream listed it"}
+    actual = unreadable_file_rows(spark, damaged, "engagements", ingested_at, 4)
+    expected = spark.createDataFrame(
+        [
+            ("engagements", "unreadable_file", damaged["file:/landing/a.jsonl"], "", None, "file:/landing/a.jsonl",
+             ingested_at, 4, dt.date(2026, 11, 20)),
+            ("engagements", "unreadable_file", damaged["file:/landing/b.jsonl.gz"], "", None,
+             "file:/landing/b.jsonl.gz", ingested_at, 4, dt.date(2026, 11, 20)),
+        ],
+        "feed string, reason string, reason_detail string, raw_line string, user_id string, source_file string, "
+        "ingested_at timestamp, batch_id long, ingest_date date",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    assert actual.unionByName(to_quarantine_rows(
+        spark.createDataFrame([], BAD), "engagements", ingested_at, 4)).count() == 2  # the columns line up
