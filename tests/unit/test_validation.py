@@ -431,7 +431,8 @@ def test_timestamp_forms_outside_the_accepted_ones(spark):
             (engagement(event_id="e4", event_timestamp="2026-11-20T13:45:12,5Z"), "bad_timestamp", "event_timestamp"),
             (engagement(event_id="e5", event_timestamp="2026-11-20T13:45:12+05:30:00"),
              "bad_timestamp", "event_timestamp"),
-            (engagement(event_id="e6", event_timestamp="2026-11-20T13:45:12+25:00"), "bad_timestamp", "event_timestamp"),
+            (engagement(event_id="e6", event_timestamp="2026-11-20T13:45:12+25:00"),
+             "bad_timestamp", "event_timestamp"),
         ],
     )
 
