@@ -170,8 +170,8 @@ def _may_be_another_json_type(rule: FieldRule) -> Column:
         return F.coalesce(F.exists(value, _text_may_be_another_json_type), F.lit(False))
     if rule.json_type == "object":
         # A JSON string that starts with "{" reads like an object once parsed: only a line whose
-        # raw text has the key followed by such a string can hold one.
-        suspect = ~value.startswith("{") | F.col("value").rlike(f'"{rule.name}"\\s*:\\s*"\\{{')
+        # raw text has a quote then a brace can hold one (a substring search, no regex).
+        suspect = ~value.startswith("{") | F.col("value").contains('"{')
     elif rule.json_type == "timestamp":
         suspect = ~F.substring(value, 11, 1).isin("T", "t")
     elif rule.json_type == "date":
