@@ -8,7 +8,9 @@ ordered so the cheap ones run first and the costly ones only on lines that need 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -50,13 +52,23 @@ JSON_OPTIONS = {
     "allowNonNumericNumbers": "false",
     "allowSingleQuotes": "false",
 }
-# ISO-8601 date-time with an offset or Z, as events.md requires; the cast then checks the calendar.
-ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
+# Detail of a line whose bytes are not UTF-8 (reason malformed_json).
+NOT_UTF8 = "not UTF-8"
+# ISO-8601 extended date-time with seconds (an optional fraction of up to 9 digits) and an offset:
+# Z, +hh, +hhmm or +hh:mm, as events.md requires; T and Z in either case (upper-cased before the
+# cast, which knows only the capitals). The cast then checks the calendar.
+ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}(:?\d{2})?)$"
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 INT32_MAX = 2_147_483_647
-# Kinds of JSON value whose Spark parse would silently accept another JSON type (a number read
-# into a string column): for these the raw text is checked for the expected opening token.
-TEXT_KINDS = {"string": '"', "timestamp": '"', "date": '"', "object": r"\{"}
+# Kinds of JSON value whose Spark parse silently accepts another JSON type (a number read into a
+# string column, [1] into an array of strings): for these the line's JSON type is checked exactly,
+# as schema_of_variant names it, on the few lines where the parsed text could be another type.
+TEXT_KINDS = {"string": "STRING", "timestamp": "STRING", "date": "STRING", "object": "OBJECT"}
+STRING_ARRAY = "ARRAY<STRING>"
+CHECKED_KINDS = (*TEXT_KINDS, "string_array")
+# The line as a variant, parsed only for lines that need an exact look at a field's JSON type.
+LINE_AS_VARIANT = "_line_as_variant"
+IS_UTF8 = "_is_utf8"
 
 
 @dataclass(frozen=True)
@@ -127,47 +139,73 @@ def _field(rule: FieldRule) -> Column:
     return F.col("parsed")[rule.name]
 
 
-def _key_pattern(rule: FieldRule, value_start: str) -> str:
-    return f'"{rule.name}"\\s*:\\s*{value_start}'
+def _json_type(rule: FieldRule) -> Column:
+    """The JSON type of the line's top-level field as schema_of_variant names it ("STRING", "BIGINT",
+    "OBJECT<...>", "ARRAY<...>", "VOID" for null); null when the field is absent or the line was
+    not parsed as a variant (see _needs_exact_types)."""
+    return F.schema_of_variant(F.variant_get(F.col(LINE_AS_VARIANT), f"$.{rule.name}", "variant"))
 
 
 def _present_not_null(rule: FieldRule) -> Column:
-    """The raw line carries the field with a non-null value (used only when the parse lost it)."""
-    return F.col("value").rlike(_key_pattern(rule, r"[^\sn]"))
+    """The line carries the field at its top level with a non-null value (asked only when the parse
+    lost it; a key of the same name inside `client` does not count)."""
+    return F.coalesce(_json_type(rule) != "VOID", F.lit(False))
 
 
-def _text_flag(rule: FieldRule) -> str:
-    return f"_{rule.name}_is_text"
+def _type_flag(rule: FieldRule) -> str:
+    return f"_{rule.name}_has_its_type"
 
 
-def _could_be_another_json_type(rule: FieldRule) -> Column:
-    """Cheap look at the parsed text: could it have been a number, boolean, object or array?
+def _suspect_flag(rule: FieldRule) -> str:
+    return f"_{rule.name}_may_be_other"
 
-    Ids like "u123" or timestamps like "2026-...T..." cannot, so almost no line needs the raw
-    line searched; a digit-only id or an object-looking string does, and is then checked exactly.
+
+def _may_be_another_json_type(rule: FieldRule) -> Column:
+    """Cheap look at the parsed text: could the field have been a number, boolean, object or array?
+
+    Ids like "u123" or timestamps like "2026-...T..." cannot, so almost no line needs its JSON
+    types checked; a digit-only id or an object-looking string does, and is then checked exactly.
+    False when the field is absent.
     """
     value = _field(rule)
+    if rule.json_type == "string_array":
+        return F.coalesce(F.exists(value, _text_may_be_another_json_type), F.lit(False))
     if rule.json_type == "object":
-        return ~value.startswith("{")
-    if rule.json_type == "timestamp":
-        return ~F.substring(value, 11, 1).isin("T", "t")
-    if rule.json_type == "date":
-        return F.substring(value, 5, 1) != "-"
-    return F.substring(value, 1, 1).isin(*"-0123456789{[") | value.isin("true", "false")
+        # A JSON string that starts with "{" reads like an object once parsed: only a line whose
+        # raw text has a quote then a brace can hold one (a substring search, no regex).
+        suspect = ~value.startswith("{") | F.col("value").contains('"{')
+    elif rule.json_type == "timestamp":
+        suspect = ~F.substring(value, 11, 1).isin("T", "t")
+    elif rule.json_type == "date":
+        suspect = F.substring(value, 5, 1) != "-"
+    else:
+        suspect = _text_may_be_another_json_type(value)
+    return value.isNotNull() & suspect
 
 
-def _written_as_text(rule: FieldRule) -> Column:
-    """The field, when the parse kept it, is written as a JSON string (or object) in the raw line.
+def _text_may_be_another_json_type(text: Column) -> Column:
+    return F.substring(text, 1, 1).isin(*"-0123456789{[") | text.isin("true", "false")
 
-    Spark's JSON parser reads any JSON value into a string column (123 becomes "123"), so the type
-    is checked on the raw line, but only for values that could be something else.
+
+def _needs_exact_types(feed: Feed) -> Column:
+    """The lines whose JSON types must be read exactly: the parse lost a field, or a text value
+    may have been written as another JSON type."""
+    suspects = [F.col(_suspect_flag(rule)) for rule in feed.rules if rule.json_type in CHECKED_KINDS]
+    return reduce(operator.or_, suspects, F.col("parsed")[CORRUPT].isNotNull())
+
+
+def _written_as_contract_type(rule: FieldRule) -> Column:
+    """The field, when the parse kept it, is written as the contract's JSON type in the line.
+
+    Spark's JSON parser reads any JSON value into a string column (123 becomes "123", [1] becomes
+    ["1"]), so the type is checked on the line parsed as a variant, but only for values that may
+    be something else. An array of strings must hold no null.
     """
-    token = TEXT_KINDS[rule.json_type]
-    return (
-        _field(rule).isNull()
-        | ~_could_be_another_json_type(rule)
-        | F.col("value").rlike(_key_pattern(rule, token))
-    )
+    suspect = F.col(_suspect_flag(rule))
+    if rule.json_type == "string_array":
+        no_null_item = ~F.coalesce(F.exists(_field(rule), lambda item: item.isNull()), F.lit(False))
+        return no_null_item & (~suspect | (_json_type(rule) == STRING_ARRAY))
+    return ~suspect | _json_type(rule).startswith(TEXT_KINDS[rule.json_type])
 
 
 def _is_required(rule: FieldRule) -> Column | None:
@@ -185,7 +223,7 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
     # The parse failed somewhere: is it the JSON itself (json_object_keys rejects non-objects,
     # the variant parser rejects single quotes and NaN), or only a field's type?
     not_json_object = F.col("parsed")[CORRUPT].isNotNull() & (
-        F.json_object_keys(value).isNull() | F.try_parse_json(value).isNull()
+        F.json_object_keys(value).isNull() | F.col(LINE_AS_VARIANT).isNull()
     )
     # Spark's parsers stop after the first JSON value, so text after the object is checked apart:
     # a line must end with the object's brace, and must not hold a second object.
@@ -194,7 +232,11 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
     as_array = F.concat(F.lit("["), F.regexp_replace(value, r"\}\s*\{", "},{"), F.lit("]"))
     two_objects = maybe_two_objects & (F.size(F.from_json(as_array, "array<string>")) > 1)
     malformed = not_json_object | trailing_text | two_objects
-    checks: list[tuple[Column, str, str | None]] = [(malformed, MALFORMED_JSON, None)]
+    checks: list[tuple[Column, str, str | None]] = [
+        # Spark's JSON parser would read the bad bytes as U+FFFD: the line is judged on its bytes.
+        (~F.col(IS_UTF8), MALFORMED_JSON, NOT_UTF8),
+        (malformed, MALFORMED_JSON, None),
+    ]
 
     lost_in_parse = F.col("parsed")[CORRUPT].isNotNull()
     for rule in feed.rules:
@@ -204,10 +246,9 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
             checks.append((required & absent, MISSING_FIELD, rule.name))
 
     for rule in feed.rules:
-        if rule.json_type in TEXT_KINDS:
-            wrong = ~F.col(_text_flag(rule))
-        else:
-            wrong = _field(rule).isNull() & lost_in_parse & _present_not_null(rule)
+        wrong = _field(rule).isNull() & lost_in_parse & _present_not_null(rule)
+        if rule.json_type in CHECKED_KINDS:
+            wrong = wrong | ~F.col(_type_flag(rule))
         checks.append((wrong, WRONG_TYPE, rule.name))
 
     for rule in feed.rules:
@@ -220,8 +261,12 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
             not_finite = F.isnan(value) | (F.abs(value) == float("inf"))
             checks.append((not_finite, OUT_OF_RANGE, rule.name))
         if rule.minimum is not None:
-            reason = NEGATIVE_VALUE if rule.minimum == 0 else OUT_OF_RANGE
-            checks.append((value < rule.minimum, reason, rule.name))
+            # A value below a minimum of 0 or more is negative_value when it is negative (a
+            # negative duration), out_of_range otherwise (a duration of 0 where it must be > 0).
+            if rule.minimum >= 0:
+                checks.append((value < 0, NEGATIVE_VALUE, rule.name))
+            if rule.minimum != 0:
+                checks.append((value < rule.minimum, OUT_OF_RANGE, rule.name))
         maximum = rule.maximum if rule.maximum is not None else (INT32_MAX if rule.json_type == "integer" else None)
         if maximum is not None:
             checks.append((value > maximum, OUT_OF_RANGE, rule.name))
@@ -242,7 +287,7 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
 def _typed_value(rule: FieldRule) -> Column:
     raw = _field(rule)
     if rule.json_type == "timestamp":
-        return F.when(raw.rlike(ISO_TIMESTAMP), raw.try_cast("timestamp"))
+        return F.when(raw.rlike(ISO_TIMESTAMP), F.upper(raw).try_cast("timestamp"))
     if rule.json_type == "date":
         return F.when(raw.rlike(ISO_DATE), raw.try_cast("date"))
     return raw
@@ -251,18 +296,29 @@ def _typed_value(rule: FieldRule) -> Column:
 def classify_lines(lines: DataFrame, feed: Feed, clock: Clock) -> DataFrame:
     """Lines (`value` and any lineage columns) -> plus the feed's typed fields, `reason`, `reason_detail`.
 
-    `reason` is null for a valid line; otherwise the first broken rule of events.md.
+    `reason` is null for a valid line; otherwise the first broken rule of events.md. `value` comes
+    back as valid UTF-8: a line whose bytes are not UTF-8 has them replaced by U+FFFD.
     """
     passthrough = lines.columns
+    checked = [rule for rule in feed.rules if rule.json_type in CHECKED_KINDS]
     parsed = lines.transform(parse_lines, feed)
-    # Typed values and the costlier per-field flags are computed once here, in their own
-    # projection, so the judging below is cheap boolean logic over columns.
+    # Typed values and the costlier per-line values are computed once here, in their own
+    # projections (the variant only for the few lines that need it), so the judging below is
+    # cheap boolean logic over columns.
     typed = parsed.select(
         *passthrough,
         "parsed",
         *[_typed_value(rule).alias(rule.name) for rule in feed.rules],
-        *[_written_as_text(rule).alias(_text_flag(rule)) for rule in feed.rules if rule.json_type in TEXT_KINDS],
+        F.is_valid_utf8("value").alias(IS_UTF8),
+        *[_may_be_another_json_type(rule).alias(_suspect_flag(rule)) for rule in checked],
+    ).select(
+        "*",
+        F.when(_needs_exact_types(feed), F.try_parse_json("value")).alias(LINE_AS_VARIANT),
+    ).select(
+        "*",
+        *[_written_as_contract_type(rule).alias(_type_flag(rule)) for rule in checked],
     )
+    value_as_utf8 = F.when(F.col(IS_UTF8), F.col("value")).otherwise(F.make_valid_utf8("value"))
     first_violation = F.coalesce(
         *[
             F.when(condition, F.struct(F.lit(reason).alias("reason"), F.lit(detail).cast("string").alias("detail")))
@@ -272,7 +328,7 @@ def classify_lines(lines: DataFrame, feed: Feed, clock: Clock) -> DataFrame:
     return (
         typed.withColumn("violation", first_violation)
         .select(
-            *passthrough,
+            *[value_as_utf8.alias(name) if name == "value" else name for name in passthrough],
             *[rule.name for rule in feed.rules],
             F.col("violation.reason").alias("reason"),
             F.col("violation.detail").alias("reason_detail"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from jobs.transforms import validation as v
 from jobs.transforms.validation import Clock, classify_lines, with_blank_flag
@@ -68,7 +69,7 @@ USER_UPSERT: dict[str, Any] = {
 def line(base: dict[str, Any], compact: bool = False, **changes: Any) -> str:
     """One JSON line: `base` with fields replaced (or dropped with DROP), `"key": "value"` spacing."""
     record = {k: val for k, val in {**base, **changes}.items() if val is not DROP}
-    return json.dumps(record, separators=(",", ":") if compact else (", ", ": "))
+    return json.dumps(record, separators=(",", ":") if compact else (", ", ": "), ensure_ascii=False)
 
 
 def engagement(**changes: Any) -> str:
@@ -253,6 +254,27 @@ def test_wrong_type_engagements(spark):
     )
 
 
+def test_wrong_type_looks_at_the_top_level_field_only(spark):
+    """A key of the same name inside the free-form `client` object neither hides nor fakes a type."""
+    client_first = '{"client": {"user_id": "x"}, ' + engagement(event_id="e2", user_id=123, client=DROP)[1:]
+    # A view without watch_duration_seconds whose `client` has that key, and whose completion is
+    # text (the parse loses a field): the duration is missing, not of the wrong type.
+    duration_in_client = engagement(event_id="e4", watch_duration_seconds=DROP, completion_percentage="40",
+                                    client={"watch_duration_seconds": 5})
+    assert_judged(
+        spark,
+        [
+            (engagement(client={"user_id": 5, "event_id": 7}), None, None),
+            (client_first, "wrong_type", "user_id"),
+            (engagement(event_id="e3", user_id="12345", client={"user_id": 5}), None, None),
+            (duration_in_client, "missing_field", "watch_duration_seconds"),
+            (engagement(event_id="e5", client={}), None, None),  # an empty object is an object
+            (engagement(event_id="e6", client='{"app": "ios"}'), "wrong_type", "client"),  # a string
+            (engagement(event_id="e7", client=["ios"]), "wrong_type", "client"),
+        ],
+    )
+
+
 def test_wrong_type_discovery(spark):
     assert_judged(
         spark,
@@ -369,6 +391,52 @@ def test_bad_timestamp(spark):
     )
 
 
+def test_lowercase_t_and_z_and_every_offset_form(spark):
+    """The accepted forms: YYYY-MM-DDThh:mm:ss[.f up to 9 digits] with Z, +hh, +hhmm or +hh:mm;
+    T and Z in either case. Each line below is 2026-11-20 13:45:12 UTC (plus its fraction)."""
+    accepted = {
+        "lower_t_z": "2026-11-20t13:45:12z",
+        "lower_t": "2026-11-20t13:45:12Z",
+        "lower_z": "2026-11-20T13:45:12.5z",
+        "hh_mm": "2026-11-20t19:15:12+05:30",
+        "hhmm": "2026-11-20T05:45:12-0800",
+        "hh": "2026-11-20T05:45:12.25-08",
+        "nanos": "2026-11-20T13:45:12.123456789Z",  # kept to the microsecond
+    }
+    lines = [engagement(event_id=name, event_timestamp=text) for name, text in accepted.items()]
+    actual = classify(spark, lines).select("event_id", "reason", "event_timestamp")
+    at = dt.datetime(2026, 11, 20, 13, 45, 12)
+    expected = spark.createDataFrame(
+        [
+            ("lower_t_z", None, at),
+            ("lower_t", None, at),
+            ("lower_z", None, at.replace(microsecond=500000)),
+            ("hh_mm", None, at),
+            ("hhmm", None, at),
+            ("hh", None, at.replace(microsecond=250000)),
+            ("nanos", None, at.replace(microsecond=123456)),
+        ],
+        "event_id string, reason string, event_timestamp timestamp",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_timestamp_forms_outside_the_accepted_ones(spark):
+    assert_judged(
+        spark,
+        [
+            (engagement(event_timestamp="2026-11-20t13:45:12z"), None, None),
+            (engagement(event_id="e2", event_timestamp="2026-11-20T13:45Z"), "bad_timestamp", "event_timestamp"),
+            (engagement(event_id="e3", event_timestamp="20261120T134512Z"), "bad_timestamp", "event_timestamp"),
+            (engagement(event_id="e4", event_timestamp="2026-11-20T13:45:12,5Z"), "bad_timestamp", "event_timestamp"),
+            (engagement(event_id="e5", event_timestamp="2026-11-20T13:45:12+05:30:00"),
+             "bad_timestamp", "event_timestamp"),
+            (engagement(event_id="e6", event_timestamp="2026-11-20T13:45:12+25:00"),
+             "bad_timestamp", "event_timestamp"),
+        ],
+    )
+
+
 def test_offset_timestamps_are_converted_to_utc(spark):
     lines = [
         engagement(event_id="plus2", event_timestamp="2026-11-20T15:45:12+02:00"),
@@ -481,4 +549,39 @@ def test_with_blank_flag_flags_tab_only_lines(spark):
     lines = spark.createDataFrame([("\t",), (" \t ",), ("x",)], "value string")
     actual = with_blank_flag(lines)
     expected = spark.createDataFrame([("\t", True), (" \t ", True), ("x", False)], "value string, is_blank boolean")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+# --- bytes that are not UTF-8 -------------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_make_a_line_malformed(spark, tmp_path):
+    """Lines read from bytes, as the ingest reads landing files (Spark's text source keeps them)."""
+    good = engagement(engagement_context="Z\u00fcrich \U0001f3b5 \ufffd").encode()  # proper UTF-8, U+FFFD included
+    latin1 = engagement(event_id="e2", engagement_context="Z\u00fcrich").encode("latin-1")  # 0xFC alone
+    truncated = engagement(event_id="e3", engagement_context="\u20ac").encode().replace(b"\xe2\x82\xac", b"\xe2\x82")
+    overlong = engagement(event_id="e4", engagement_context="/").encode().replace(b'"/"', b'"\xc0\xaf"')
+    surrogate = engagement(event_id="e5", engagement_context="x").encode().replace(b'"x"', b'"\xed\xa0\x80"')
+    landing_file = tmp_path / "part-0.jsonl"
+    landing_file.write_bytes(b"\n".join([good, latin1, truncated, overlong, surrogate]) + b"\n")
+
+    lines = spark.read.text(str(landing_file)).withColumn("source_file", F.lit("landing/part-0.jsonl"))
+    actual = classify_lines(lines, ENGAGEMENTS, CLOCK).select(
+        "event_id", "reason", "reason_detail", F.hex("value").alias("value_hex"), F.is_valid_utf8("value").alias("utf8")
+    )
+
+    def returned(raw: bytes) -> str:  # the line as classify_lines gives it back: bad bytes become U+FFFD
+        return raw.decode("utf-8", errors="replace").encode().hex().upper()
+
+    expected = spark.createDataFrame(
+        [
+            ("e1", None, None, good.hex().upper(), True),
+            (None, "malformed_json", "not UTF-8", returned(latin1), True),
+            (None, "malformed_json", "not UTF-8", returned(truncated), True),
+            (None, "malformed_json", "not UTF-8", returned(overlong), True),
+            (None, "malformed_json", "not UTF-8", returned(surrogate), True),
+        ],
+        "event_id string, reason string, reason_detail string, value_hex string, utf8 boolean",
+    )
+    actual = actual.withColumn("event_id", F.when(F.col("reason").isNull(), F.col("event_id")))
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
