@@ -14,7 +14,6 @@ import json
 
 import pytest
 from chispa import assert_df_equality
-from pyspark.sql import functions as F
 
 from jobs import sql
 from jobs.common.lake import register_tables, table_path
@@ -150,8 +149,9 @@ def hand_lake(spark, tmp_path_factory):
     return lake
 
 
-def table_rows(spark, name: str, column: str, *values):
-    return spark.table(name).where(F.col(column).isin(*values))
+def hand_rows(spark, name: str, rows: list[tuple], *ids: str):
+    """The rows written to table `name` whose natural id (the second column) is one of `ids`."""
+    return spark.createDataFrame([row for row in rows if row[1] in ids], TABLES[name].schema)
 
 
 def worked_out(spark, ddl: str, rows: list[tuple]):
@@ -163,14 +163,14 @@ def expected_views(spark) -> dict:
     # Pass-through views: the hand-built rows that must remain.
     return {
         "opted_out_users": worked_out(spark, "user_key bigint", [(3,), (12,)]),
-        "current_users": table_rows(spark, "dim_users", "user_id", "cre1", "cre2", "fan1").select(
+        "current_users": hand_rows(spark, "dim_users", USERS, "cre1", "cre2", "fan1").select(
             "user_key", "user_id", "registration_date", "user_type", "creator_tier", "region", "follower_count",
             "following_count"),
-        "visible_content": table_rows(spark, "dim_content", "content_id", "v1", "v2", "v3", "v5", "v6"),
-        "trending_eligible_content": table_rows(spark, "dim_content", "content_id", "v1", "v3", "v6"),
-        "current_content": table_rows(spark, "dim_content", "content_id", "v1", "v2", "v3", "v6").drop(
+        "visible_content": hand_rows(spark, "dim_content", CONTENT, "v1", "v2", "v3", "v5", "v6"),
+        "trending_eligible_content": hand_rows(spark, "dim_content", CONTENT, "v1", "v3", "v6"),
+        "current_content": hand_rows(spark, "dim_content", CONTENT, "v1", "v2", "v3", "v6").drop(
             "is_deleted", "updated_at"),
-        "visible_engagements": table_rows(spark, "fact_content_engagements", "event_id", "e1", "e3", "e5"),
+        "visible_engagements": hand_rows(spark, "fact_content_engagements", ENGAGEMENTS, "e1", "e3", "e5"),
         # Per day and category, over v1, v2 (removed: history), v5 (taken down: history), v3, v6; not
         # creX's v4. Completion weighted by views: D1 dance (2 x .5 + 10 x .2) / 12; D2 dance
         # (4 x 1 + 5 x .4) / 9; D2 comedy only v6 has one. Watch seconds likewise.
