@@ -1,4 +1,6 @@
--- Creator Tier Analysis: the data model's example query (shared/spec/data-model.md), unchanged.
+-- Creator Tier Analysis: the data model's example query (shared/spec/data-model.md), unchanged but
+-- for one filter: creators who opted out of analytics (the saved view opted_out_users, consent as it
+-- is now) are left out, also from the days computed before they opted out.
 SELECT 
     du.creator_tier,
     COUNT(DISTINCT du.user_key) as creator_count,
@@ -10,5 +12,6 @@ JOIN dim_users du ON fca.user_key = du.user_key
 JOIN dim_date dd ON fca.date_key = dd.date_key
 WHERE dd.full_date >= CURRENT_DATE - 30
   AND du.user_type IN ('creator', 'both')
+  AND du.user_key NOT IN (SELECT user_key FROM opted_out_users)
 GROUP BY du.creator_tier
 ORDER BY avg_daily_views DESC;

@@ -1,6 +1,8 @@
 -- Trending Content Identification: the data model's example query (shared/spec/data-model.md),
--- unchanged except for the one fix it needs: the content_performance CTE must expose the creator
--- (dc.creator_id, selected and grouped by), because the final join refers to cp.creator_id.
+-- unchanged except for the fix it needs: the content_performance CTE must expose the creator
+-- (dc.creator_id, selected and grouped by), because the final join refers to cp.creator_id; and
+-- one filter: only videos a trending list may show (the saved view trending_eligible_content: not
+-- removed, not taken down, the creator has not opted out of analytics).
 WITH content_performance AS (
     SELECT 
         dc.content_id,
@@ -13,6 +15,7 @@ WITH content_performance AS (
     JOIN dim_content dc ON fcp.content_key = dc.content_key
     JOIN dim_date dd ON fcp.date_key = dd.date_key
     WHERE dd.full_date >= CURRENT_DATE - 2  -- Last 48 hours
+      AND dc.content_key IN (SELECT content_key FROM trending_eligible_content)
     GROUP BY dc.content_id, dc.category, dc.creator_id
 ),
 creator_baselines AS (

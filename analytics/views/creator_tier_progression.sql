@@ -1,12 +1,13 @@
 -- Creator tier progression: each move from one tier to the next (from dim_users_history), with how
--- long creators stayed in the tier they left. Users who opted out of analytics are left out.
+-- long creators stayed in the tier they left. Users who opted out of analytics (opted_out_users,
+-- consent as it is now) are left out.
 CREATE OR REPLACE TEMPORARY VIEW creator_tier_progression AS
 WITH periods AS (
     SELECT h.user_key, h.creator_tier, h.valid_from,
            LAG(h.creator_tier) OVER (PARTITION BY h.user_key ORDER BY h.valid_from) AS previous_tier,
            LAG(h.valid_from) OVER (PARTITION BY h.user_key ORDER BY h.valid_from) AS previous_from
     FROM dim_users_history h
-    LEFT ANTI JOIN (SELECT user_key FROM dim_users WHERE NOT analytics_consent) opted_out
+    LEFT ANTI JOIN opted_out_users opted_out
       ON h.user_key = opted_out.user_key
 )
 SELECT COALESCE(previous_tier, '(none)') AS from_tier,

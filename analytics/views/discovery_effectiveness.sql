@@ -1,5 +1,6 @@
 -- Discovery-source and feed-position effectiveness: impressions, click-through rate and time to
--- engagement by source and position band. Users who opted out of analytics are left out.
+-- engagement by source and position band. The events of users who opted out of analytics
+-- (opted_out_users, consent as it is now) are left out.
 CREATE OR REPLACE TEMPORARY VIEW discovery_effectiveness AS
 SELECT fde.discovery_source,
        -- zero-padded, so the bands sort in feed order
@@ -13,6 +14,6 @@ SELECT fde.discovery_source,
        ROUND(COUNT_IF(fde.clicked_through) / COUNT(*), 4) AS click_through_rate,
        PERCENTILE_APPROX(fde.time_to_engagement, 0.5) AS median_seconds_to_engagement
 FROM fact_discovery_events fde
-LEFT ANTI JOIN (SELECT user_key FROM dim_users WHERE NOT analytics_consent) opted_out
+LEFT ANTI JOIN opted_out_users opted_out
   ON fde.user_key = opted_out.user_key
 GROUP BY 1, 2

@@ -1,4 +1,6 @@
--- Hashtag performance: every video-day counted under each of its hashtags.
+-- Hashtag performance: every video-day counted under each of its hashtags. A ranking of what is
+-- popular, so it counts only videos a trending list may show (trending_eligible_content: not
+-- removed, not taken down, the creator has not opted out).
 CREATE OR REPLACE TEMPORARY VIEW hashtag_performance AS
 SELECT hashtag,
        COUNT(DISTINCT fcp.content_key) AS videos,
@@ -8,6 +10,6 @@ SELECT hashtag,
        AVG(fcp.completion_rate) AS avg_completion_rate,
        COUNT_IF(fcp.viral_score >= 500) AS trending_video_days
 FROM fact_content_performance fcp
-JOIN dim_content dc ON fcp.content_key = dc.content_key
+JOIN trending_eligible_content dc ON fcp.content_key = dc.content_key
 LATERAL VIEW EXPLODE(dc.hashtags) tags AS hashtag
 GROUP BY hashtag
