@@ -44,12 +44,13 @@ NO_VERSION = -1  # ops_daily_runs.dim_content_version when there was no dim_cont
 OUTPUTS = ("fact_content_performance", "fact_creator_analytics", "ops_daily_runs")
 
 
-class DailyParser(cli.OneLineParser):
-    """The day options' rules are checked with the arguments, so the launcher rejects them before
-    any JVM starts."""
+class DailyParser(cli.LakeParser):
+    """The day options' rules and the lake (it must hold fact_content_engagements) are checked with
+    the arguments, so the launcher rejects them before any JVM starts."""
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
-        parsed = super().parse_args(args, namespace)
+    required_table = "fact_content_engagements"
+
+    def check_arguments(self, parsed) -> None:
         ranged = parsed.first is not None or parsed.last is not None
         if ranged and (parsed.first is None or parsed.last is None):
             self.error("--from and --to go together")
@@ -59,13 +60,12 @@ class DailyParser(cli.OneLineParser):
             self.error("one of --date, --from/--to or --pending is required")
         if ranged and parsed.first > parsed.last:
             self.error(f"--from {parsed.first} is after --to {parsed.last}")
-        return parsed
 
 
 def build_parser() -> DailyParser:
     parser = cli.base_parser("daily", "(Re)compute the daily content and creator facts for whole days.",
                              parser_class=DailyParser)
-    parser.add_argument("--lake", type=cli.existing_dir, help="lake root (default: the environment's)")
+    parser.add_argument("--lake", help="lake root (default: the environment's)")
     parser.add_argument("--from", dest="first", type=cli.iso_date, metavar="D", help="first day of a range")
     parser.add_argument("--to", dest="last", type=cli.iso_date, metavar="D", help="last day of a range")
     which = parser.add_mutually_exclusive_group()
