@@ -113,7 +113,7 @@ def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> N
 
 def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date) -> dict:
     lake = conf.lake
-    computed_at = utc_now().replace(tzinfo=None)
+    computed_at = utc_now()  # aware UTC: PySpark reads a naive datetime in the OS time zone
     content_version = table_version(spark, lake, TABLES["dim_content"])  # the version read is the one recorded
     content_table = read_table(spark, lake, TABLES["dim_content"], content_version)
     # The dimensions' few columns, cached: each is used several times below, and every use of a
