@@ -11,6 +11,7 @@ from jobs import sql
 from jobs.common.lake import ensure_table
 from schemas import TABLES
 from tests.e2e.conftest import last_json_line, run_spark_submit
+from tests.timezones import process_time_zone
 
 pytestmark = pytest.mark.e2e
 
@@ -82,9 +83,15 @@ def test_sql_error_is_one_line_and_exit_1(tmp_path):
     assert len(status) == 1 and '"status": "failed"' in status[0]
 
 
-def test_sql_says_when_it_cut_its_output_at_limit(spark, tmp_path, capsys):
-    lake = str(tmp_path / "lake")
+@pytest.fixture(scope="module")
+def small_lake(spark, tmp_path_factory) -> str:
+    lake = str(tmp_path_factory.mktemp("small") / "lake")
     ensure_table(spark, lake, TABLES["dim_engagement_type"])
+    return lake
+
+
+def test_sql_says_when_it_cut_its_output_at_limit(spark, small_lake, capsys):
+    lake = small_lake
     query = "SELECT id FROM range(5) ORDER BY id"
 
     capsys.readouterr()
@@ -100,3 +107,12 @@ def test_sql_says_when_it_cut_its_output_at_limit(spark, tmp_path, capsys):
     assert whole.out.splitlines()[:6] == ["id", "0", "1", "2", "3", "4"], whole.out
     assert whole.err == ""
     assert last_json_line(whole.out)["truncated"] is False and last_json_line(whole.out)["rows"] == 5
+
+
+def test_sql_prints_timestamps_in_utc_whatever_the_process_time_zone(spark, small_lake, capsys):
+    query = "SELECT TIMESTAMP'2026-11-20 23:45:12.5' AS ts, array(TIMESTAMP'2026-11-20 00:00:00') AS list"
+    capsys.readouterr()
+    with process_time_zone("Pacific/Kiritimati"):  # UTC+14: collect() gives local wall times
+        assert sql.main(["--lake", small_lake, "--format", "json", query], spark=spark) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == '{"ts": "2026-11-20 23:45:12.500000", "list": ["2026-11-20 00:00:00"]}', out
