@@ -48,12 +48,13 @@ NO_VERSION = -1  # ops_daily_runs.dim_content_version when there was no dim_cont
 OUTPUTS = ("fact_content_performance", "fact_creator_analytics", "ops_daily_runs")
 
 
-class DailyParser(cli.OneLineParser):
-    """The day options' rules are checked with the arguments, so the launcher rejects them before
-    any JVM starts."""
+class DailyParser(cli.LakeParser):
+    """The day options' rules and the lake (it must hold fact_content_engagements) are checked with
+    the arguments, so the launcher rejects them before any JVM starts."""
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
-        parsed = super().parse_args(args, namespace)
+    required_table = "fact_content_engagements"
+
+    def check_arguments(self, parsed) -> None:
         ranged = parsed.first is not None or parsed.last is not None
         if ranged and (parsed.first is None or parsed.last is None):
             self.error("--from and --to go together")
@@ -63,13 +64,12 @@ class DailyParser(cli.OneLineParser):
             self.error("one of --date, --from/--to or --pending is required")
         if ranged and parsed.first > parsed.last:
             self.error(f"--from {parsed.first} is after --to {parsed.last}")
-        return parsed
 
 
 def build_parser() -> DailyParser:
     parser = cli.base_parser("daily", "(Re)compute the daily content and creator facts for whole days.",
                              parser_class=DailyParser)
-    parser.add_argument("--lake", type=cli.existing_dir, help="lake root (default: the environment's)")
+    parser.add_argument("--lake", help="lake root (default: the environment's)")
     parser.add_argument("--from", dest="first", type=cli.iso_date, metavar="D", help="first day of a range")
     parser.add_argument("--to", dest="last", type=cli.iso_date, metavar="D", help="last day of a range")
     which = parser.add_mutually_exclusive_group()
@@ -147,7 +147,7 @@ def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> N
 def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date, index: int = 0) -> dict:
     """One day, in three commits; `index` (the day's place in the run) names the crash points."""
     lake = conf.lake
-    computed_at = utc_now().replace(tzinfo=None)
+    computed_at = utc_now()  # aware UTC: PySpark reads a naive datetime in the OS time zone
     content_version = table_version(spark, lake, TABLES["dim_content"])  # the version read is the one recorded
     content_table = read_table(spark, lake, TABLES["dim_content"], content_version)
     # The dimensions' few columns, cached: each is used several times below, and every use of a

@@ -21,7 +21,7 @@ from jobs.common.lake import register_tables
 from jobs.common.report import JobReport
 from jobs.common.spark import start_spark
 from jobs.common.views import ANALYTICS_DIR, register_views
-from jobs.sql import render, run_statements, split_statements
+from jobs.sql import collect_rows, render, run_statements, split_statements
 
 SUMMARIES = {
     "Rows per fact table and day": """
@@ -100,9 +100,8 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     for title, path in EXAMPLE_QUERIES.items():
         answers[title] = run_statements(spark, split_statements((ANALYTICS_DIR / path).read_text(encoding="utf-8")))
     for title, result in answers.items():
-        rows = result.limit(DEMO_ROWS).collect()
         sys.stdout.write(f"\n== {title}\n")
-        sys.stdout.write(render(result.columns, [tuple(r) for r in rows], "table"))
+        sys.stdout.write(render(result.columns, collect_rows(result, DEMO_ROWS), "table"))
     report.add(workdir=str(workdir), landing=landing, lake=lake)
     report.emit()
     return cli.EXIT_OK

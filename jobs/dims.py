@@ -102,7 +102,7 @@ class ChangeBatchWriter(LandingBatchWriter):
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = utc_now()
-        ingested_at = started.replace(tzinfo=None)
+        ingested_at = started  # aware UTC: PySpark reads a naive datetime in the OS time zone
         change_feed, lake = self.change_feed, self.conf.lake
         classified = (
             batch.transform(with_blank_flag)

@@ -105,7 +105,7 @@ class BatchWriter(LandingBatchWriter):
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = utc_now()
         feed, lake = self.event_feed.feed, self.conf.lake
-        ingested_at = started.replace(tzinfo=None)
+        ingested_at = started  # aware UTC: PySpark reads a naive datetime in the OS time zone
         step = time.monotonic()
 
         def lap(what: str) -> None:
@@ -233,7 +233,7 @@ class BatchWriter(LandingBatchWriter):
     def _arrivals(self, delivered_by_date: dict[dt.date, int], batch_id: int, at: dt.datetime) -> DataFrame:
         today = at.date()
         rows = [
-            (self.event_feed.feed.name, day, count, day < today, self.app_id, batch_id, at.replace(tzinfo=None))
+            (self.event_feed.feed.name, day, count, day < today, self.app_id, batch_id, at)
             for day, count in sorted(delivered_by_date.items())
         ]
         return self.spark.createDataFrame(rows, TABLES["ops_ingest_arrivals"].schema)
@@ -245,8 +245,8 @@ class BatchWriter(LandingBatchWriter):
             "app_id": self.app_id,
             "batch_id": batch_id,
             **counts,
-            "started_at": started.replace(tzinfo=None),
-            "finished_at": utc_now().replace(tzinfo=None),
+            "started_at": started,
+            "finished_at": utc_now(),
         }
         return self.spark.createDataFrame([tuple(row[c] for c in spec.columns)], spec.schema)
 

@@ -1,7 +1,7 @@
 """Turn `spark-submit.sh JOB [options]` into a spark-submit call, after checking the arguments.
 
-Bad arguments, unknown jobs and unreadable configuration end here with one line on stderr and
-exit code 2, before any JVM starts.
+Bad arguments, unknown jobs, unreadable configuration and a missing lake (sql, daily: the job's
+parser checks it) end here with one line on stderr and exit code 2, before any JVM starts.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
 
 from jobs.common import cli
 from jobs.common.config import ConfigError, load_conf
@@ -29,7 +30,8 @@ FORMATS = ("table", "csv", "json")
 
 
 def build_parser() -> cli.OneLineParser:
-    parser = cli.base_parser("sql", "Run Spark SQL with every lake table registered under its own name.")
+    parser = cli.base_parser("sql", "Run Spark SQL with every lake table registered under its own name.",
+                             parser_class=cli.LakeParser)
     parser.add_argument("--lake", help="lake root (default: the environment's)")
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("--limit", type=cli.positive_int, default=1000, help="most rows printed (default 1000)")
@@ -87,6 +89,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _utc(value: Any, data_type: T.DataType) -> Any:
+    """PySpark's collect() gives a timestamp as a naive datetime in this process's time zone; the
+    lake's timestamps are UTC instants, so they are shown in UTC whatever the host's zone."""
+    if value is None:
+        return None
+    if isinstance(data_type, T.TimestampType):
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if isinstance(data_type, T.ArrayType):
+        return [_utc(v, data_type.elementType) for v in value]
+    if isinstance(data_type, T.StructType):
+        return tuple(_utc(v, f.dataType) for v, f in zip(value, data_type.fields))
+    if isinstance(data_type, T.MapType):
+        return {_utc(k, data_type.keyType): _utc(v, data_type.valueType) for k, v in value.items()}
+    return value
+
+
+def collect_rows(result: DataFrame, limit: int) -> list[tuple]:
+    """At most `limit` rows of a query, its timestamps in UTC."""
+    fields = result.schema.fields
+    return [tuple(_utc(v, f.dataType) for v, f in zip(row, fields)) for row in result.limit(limit).collect()]
+
+
 def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
     if fmt == "json":
         return "".join(json.dumps(dict(zip(columns, map(_plain, row))), default=str) + "\n" for row in rows)
@@ -132,17 +156,21 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     views = register_views(spark)
     try:
         result = run_statements(spark, statements)
-        rows = result.limit(args.limit + 1).collect()
+        rows = collect_rows(result, args.limit + 1)
     except Exception as error:  # an analyst's SQL error: one line, exit 1
         report.add(tables=len(tables), views=len(views))
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
     truncated = len(rows) > args.limit
-    text = render(result.columns, [tuple(r) for r in rows[: args.limit]], args.format)
+    text = render(result.columns, rows[: args.limit], args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    if truncated:  # after the rows (spark-submit merges stderr into stdout), before the status line
+        sys.stdout.flush()
+        sys.stderr.write(f"sql: output cut at {args.limit} rows (--limit)\n")
+        sys.stderr.flush()
     report.add(tables=len(tables), views=len(views), rows=min(len(rows), args.limit), truncated=truncated)
     report.emit()
     return cli.EXIT_OK

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from jobs.common.config import is_uri
+from jobs.common.config import ConfigError, is_uri, join_path, load_conf
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -22,6 +22,54 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(EXIT_USAGE)
+
+
+class LakeParser(OneLineParser):
+    """A job that reads an existing lake: after the arguments' own rules (`check_arguments`), the
+    lake it will use (--lake, else the environment's) must hold a lake, checked before any Spark work.
+
+    A local lake is a directory holding at least one Delta table (a non-empty `<table>/_delta_log`),
+    or the table in `required_table` when the job needs that one. A URI (s3a://...) is left to Spark.
+    """
+
+    required_table: str | None = None
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        parsed = super().parse_args(args, namespace)
+        self.check_arguments(parsed)
+        try:
+            lake = load_conf(parsed.env, parsed.overrides, lake=parsed.lake).lake
+        except ConfigError as error:
+            self.error(str(error))
+        problem = lake_problem(lake, self.required_table)
+        if problem:
+            self.error(problem)
+        return parsed
+
+    def check_arguments(self, parsed: argparse.Namespace) -> None:
+        """Rules across options (a subclass's), checked before the lake."""
+
+
+def _holds_delta_table(table_dir: Path) -> bool:
+    log = table_dir / "_delta_log"
+    return log.is_dir() and any(log.iterdir())
+
+
+def lake_problem(lake: str, required_table: str | None = None) -> str | None:
+    """Why `lake` is not a lake (None when it is, or when it is a URI: Spark checks those)."""
+    if not lake:
+        return "no lake given (--lake, or paths.lake in the configuration)"
+    if is_uri(lake):
+        return None
+    root = Path(lake)
+    if not root.is_dir():
+        return f"lake '{lake}' does not exist"
+    if required_table:
+        if not _holds_delta_table(Path(join_path(lake, required_table))):
+            return f"lake '{lake}' has no {required_table} table (run ingest first)"
+    elif not any(_holds_delta_table(child) for child in root.iterdir() if child.is_dir()):
+        return f"lake '{lake}' holds no Delta table"
+    return None
 
 
 def base_parser(job: str, description: str, parser_class: type[OneLineParser] = OneLineParser) -> OneLineParser:

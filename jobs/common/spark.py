@@ -8,7 +8,8 @@ from pyspark.sql import SparkSession
 
 from jobs.common.config import LOG4J_CONF, Conf
 
-# Dates in the lake are UTC calendar dates of the events (events.md): not a setting.
+# Dates in the lake are UTC calendar dates of the events (events.md): not a setting. The JVM's own
+# default zone (the host's TZ) is left alone: no result depends on it (CI runs tests in another zone).
 SESSION_TIME_ZONE = "UTC"
 # Set by jobs/launch.py: spark-submit already received every setting, the session only joins.
 LAUNCHED_FLAG = "SHORTVIDEO_LAUNCHED"

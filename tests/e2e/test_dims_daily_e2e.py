@@ -69,14 +69,14 @@ def test_latest_change_wins_against_arrival_order_and_history_follows_the_tier(s
     assert report["users"]["duplicates"] == 1
 
     users = table(spark, lake, "dim_users").select("user_id", "creator_tier", "follower_count", "updated_at")
-    expected_users = spark.createDataFrame([("ana", "rising", 900, days_ago(1).replace(tzinfo=None))],
+    expected_users = spark.createDataFrame([("ana", "rising", 900, days_ago(1))],
                                            "user_id string, creator_tier string, follower_count int, updated_at timestamp")
     assert_df_equality(users, expected_users, ignore_nullable=True, ignore_metadata=True)
 
     history = table(spark, lake, "dim_users_history").select("creator_tier", "valid_from", "valid_to", "is_current")
-    naive = [days_ago(n).replace(tzinfo=None) for n in (3, 2, 1)]
+    when = [days_ago(n) for n in (3, 2, 1)]
     expected_history = spark.createDataFrame(
-        [("casual", naive[0], naive[1], False), ("top", naive[1], naive[2], False), ("rising", naive[2], None, True)],
+        [("casual", when[0], when[1], False), ("top", when[1], when[2], False), ("rising", when[2], None, True)],
         "creator_tier string, valid_from timestamp, valid_to timestamp, is_current boolean",
     )
     assert_df_equality(history, expected_history, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)

@@ -42,7 +42,7 @@ def expected_fact_rows(spark, events: list[dict]):
     for e in events:
         ts = dt.datetime.fromisoformat(e["event_timestamp"].replace("Z", "+00:00")).astimezone(UTC)
         rows.append((
-            e["event_id"], e["user_id"], e["content_id"], ts.replace(tzinfo=None), ts.date(),
+            e["event_id"], e["user_id"], e["content_id"], ts, ts.date(),
             int(ts.strftime("%Y%m%d%H")), e.get("watch_duration_seconds"), e.get("completion_percentage"),
             e.get("engagement_context"),
         ))
@@ -145,10 +145,10 @@ def test_discovery_feed_keeps_its_fields(spark, capsys, lake_dirs):
     table = spark.read.format("delta").load(str(lake / "fact_discovery_events"))
     actual = table.select("event_id", "discovery_timestamp", "position_in_feed", "clicked_through",
                           "time_to_engagement", "experiment_id", "variant", "event_date")
-    local = dt.datetime.fromisoformat(good["discovery_timestamp"]).astimezone(UTC).replace(tzinfo=None)
+    instant = dt.datetime.fromisoformat(good["discovery_timestamp"]).astimezone(UTC)
     expected = spark.createDataFrame(
-        [("disc-1", local, 0, True, 2.5, "exp1", "B", local.date()),
-         ("disc-2", local, 7, False, None, "exp1", "B", local.date())],
+        [("disc-1", instant, 0, True, 2.5, "exp1", "B", instant.date()),
+         ("disc-2", instant, 7, False, None, "exp1", "B", instant.date())],
         "event_id string, discovery_timestamp timestamp, position_in_feed int, clicked_through boolean, "
         "time_to_engagement double, experiment_id string, variant string, event_date date",
     )

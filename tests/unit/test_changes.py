@@ -22,12 +22,12 @@ USER_LINES = ("op string, user_id string, updated_at timestamp, registration_dat
 CONTENT_LINES = ("op string, content_id string, updated_at timestamp, creator_user_id string, content_type string, "
                  "category string, duration_seconds long, music_id string, hashtags array<string>, "
                  "effects_used array<string>, upload_timestamp timestamp, moderation_status string, source_file string")
-INGESTED = dt.datetime(2026, 11, 25, 12, 0)
+INGESTED = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 REGISTERED = dt.date(2025, 1, 1)
 
 
 def at(day: int, hour: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour)
+    return dt.datetime(2026, 11, day, hour, tzinfo=dt.UTC)
 
 
 def upsert(user: str, when: dt.datetime, tier: str | None = "casual", user_type: str = "creator",

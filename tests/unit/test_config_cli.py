@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from jobs import sql
+from jobs import daily, sql
 from jobs.common import cli
 from jobs.common.config import ConfigError, load_conf, parse_override
 
@@ -221,3 +221,48 @@ def test_render_timestamps_decimals_and_empty_results():
     assert sql.render(["a"], [], "csv") == "a\n"
     assert sql.render(["a"], [], "json") == ""
     assert sql.render(["a"], [], "table") == "+---+\n| a |\n+---+\n+---+\n"
+
+
+# --- a lake that is not there: exit 2 from the job's own main(), before Spark ---------------------
+
+
+def _exit_code_and_error(main, argv, capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)  # no spark given: reaching Spark would start a session, and fail this test's time
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def _table_dir(lake, table):
+    log = lake / table / "_delta_log"
+    log.mkdir(parents=True)
+    (log / "00000000000000000000.json").write_text("{}\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("job_main, job_args", [(daily.main, ["--pending"]), (sql.main, ["SELECT 1"])])
+def test_a_missing_lake_exits_2_before_spark_from_main(job_main, job_args, capsys, monkeypatch, tmp_path):
+    missing = tmp_path / "missing"
+    code, err = _exit_code_and_error(job_main, ["--lake", str(missing), *job_args], capsys)
+    assert code == 2 and err.count("\n") == 1 and f"lake '{missing}' does not exist" in err
+
+    monkeypatch.chdir(tmp_path)  # the environment's default lake: ./lake, not there either
+    code, err = _exit_code_and_error(job_main, job_args, capsys)
+    assert code == 2 and err.count("\n") == 1 and f"lake '{tmp_path.resolve() / 'lake'}' does not exist" in err
+
+    (tmp_path / "lake").mkdir()  # a directory, but no Delta table in it
+    code, err = _exit_code_and_error(job_main, job_args, capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert ("has no fact_content_engagements table" if job_main is daily.main else "holds no Delta table") in err
+
+
+def test_the_lake_rules_per_job(tmp_path):
+    lake = tmp_path / "lake"
+    _table_dir(lake, "dim_users")
+    assert cli.lake_problem(str(lake)) is None  # sql: any Delta table makes a lake
+    assert "has no fact_content_engagements" in cli.lake_problem(str(lake), "fact_content_engagements")
+    (lake / "fact_content_engagements" / "_delta_log").mkdir(parents=True)  # an empty log is no table
+    assert "has no fact_content_engagements" in cli.lake_problem(str(lake), "fact_content_engagements")
+    _table_dir(tmp_path / "other", "fact_content_engagements")
+    assert cli.lake_problem(str(tmp_path / "other"), "fact_content_engagements") is None
+    assert cli.lake_problem("s3a://bucket/lake", "fact_content_engagements") is None  # left to Spark
+    assert daily.build_parser().parse_args(["--lake", "s3a://bucket/lake", "--date", "2026-11-20"]).lake

@@ -18,6 +18,7 @@ from jobs.transforms.daily import (
     to_creator_analytics,
     trending_lists,
 )
+from tests.timezones import utc
 
 DAY = dt.date(2026, 11, 20)
 ENGAGEMENTS = ("content_key long, user_key long, engagement_key int, watch_duration_seconds double, "
@@ -94,7 +95,7 @@ def performance(spark, rules, measures_rows, history_rows, content_rows):
     return to_content_performance(measures, content, creator_baselines(history, content), DAY, rules)
 
 
-def video(content_key, creator, uploaded=dt.datetime(2026, 11, 1), status="approved", deleted=False):
+def video(content_key, creator, uploaded=utc(2026, 11, 1), status="approved", deleted=False):
     return (content_key, f"c{content_key}", creator, uploaded, status, deleted)
 
 
@@ -195,8 +196,8 @@ def test_creator_analytics_rows_for_activity_without_opted_out_creators(spark, r
     ]), rules)
     content = spark.createDataFrame([
         video(1, 100), video(2, 200), video(3, 300),
-        video(4, 400, uploaded=dt.datetime(2026, 11, 20, 23, 59)),  # posted today, nothing received
-        video(5, 100, uploaded=dt.datetime(2026, 11, 20, 0, 0)),
+        video(4, 400, uploaded=utc(2026, 11, 20, 23, 59)),  # posted today, nothing received
+        video(5, 100, uploaded=utc(2026, 11, 20, 0, 0)),
     ], CONTENT)
     users = spark.createDataFrame([(300, False), (100, True)], USERS)
     trending = spark.createDataFrame([(100, '["c1"]')], "user_key long, trending_content_ids string")

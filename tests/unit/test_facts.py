@@ -15,8 +15,9 @@ from jobs.transforms.facts import (
     to_quarantine_rows,
     unreadable_file_rows,
 )
+from tests.timezones import as_utc, utc
 
-INGESTED_AT = dt.datetime(2026, 11, 21, 8, 30, 0)  # naive UTC, as the ingest passes it
+INGESTED_AT = utc(2026, 11, 21, 8, 30, 0)  # aware UTC, as the ingest passes it
 VALID_ENGAGEMENTS = (
     "event_id string, user_id string, content_id string, engagement_type string, event_timestamp timestamp, "
     "watch_duration_seconds double, completion_percentage double, engagement_context string, client string, "
@@ -39,11 +40,11 @@ def xxhash64(spark: SparkSession, *values: str) -> dict[str, int]:
 def engagements(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame(
         [
-            ("e1", "u1", "c1", "view", dt.datetime(2026, 11, 20, 13, 45, 12, 123000), 12.5, 40.0, "for_you",
+            ("e1", "u1", "c1", "view", utc(2026, 11, 20, 13, 45, 12, 123000), 12.5, 40.0, "for_you",
              '{"app":"ios"}', "landing/a.jsonl"),
-            ("e2", "u2", "c1", "like", dt.datetime(2026, 11, 20, 23, 59, 59, 999000), None, None, None,
+            ("e2", "u2", "c1", "like", utc(2026, 11, 20, 23, 59, 59, 999000), None, None, None,
              None, "landing/a.jsonl"),
-            ("e3", "u1", "c2", "share", dt.datetime(2026, 11, 21, 0, 0, 0), None, 100.0, "search",
+            ("e3", "u1", "c2", "share", utc(2026, 11, 21, 0, 0, 0), None, 100.0, "search",
              None, "landing/b.jsonl"),
         ],
         VALID_ENGAGEMENTS,
@@ -74,11 +75,11 @@ def test_to_engagement_facts_carries_the_measures_and_lineage(spark):
     )
     expected = spark.createDataFrame(
         [
-            ("e1", dt.datetime(2026, 11, 20, 13, 45, 12, 123000), 12.5, 40.0, "for_you", "u1", "c1",
+            ("e1", utc(2026, 11, 20, 13, 45, 12, 123000), 12.5, 40.0, "for_you", "u1", "c1",
              '{"app":"ios"}', "landing/a.jsonl", INGESTED_AT),
-            ("e2", dt.datetime(2026, 11, 20, 23, 59, 59, 999000), None, None, None, "u2", "c1",
+            ("e2", utc(2026, 11, 20, 23, 59, 59, 999000), None, None, None, "u2", "c1",
              None, "landing/a.jsonl", INGESTED_AT),
-            ("e3", dt.datetime(2026, 11, 21, 0, 0, 0), None, 100.0, "search", "u1", "c2",
+            ("e3", utc(2026, 11, 21, 0, 0, 0), None, 100.0, "search", "u1", "c2",
              None, "landing/b.jsonl", INGESTED_AT),
         ],
         "event_id string, engagement_timestamp timestamp, watch_duration_seconds double, "
@@ -107,7 +108,7 @@ def test_to_engagement_facts_utc_date_of_an_offset_timestamp(spark):
         )
     )
     row = to_engagement_facts(valid, ENGAGEMENT_KEYS, INGESTED_AT).first()
-    assert row["engagement_timestamp"] == dt.datetime(2026, 11, 20, 23, 30, 0)
+    assert as_utc(row["engagement_timestamp"]) == utc(2026, 11, 20, 23, 30, 0)
     assert row["date_key"] == 2026112023
     assert row["event_date"] == dt.date(2026, 11, 20)
 
@@ -115,9 +116,9 @@ def test_to_engagement_facts_utc_date_of_an_offset_timestamp(spark):
 def test_to_discovery_facts(spark):
     valid = spark.createDataFrame(
         [
-            ("d1", "u1", "c1", "for_you", 0, dt.datetime(2026, 11, 20, 0, 0, 0), True, 1.5, "exp1", "b",
+            ("d1", "u1", "c1", "for_you", 0, utc(2026, 11, 20, 0, 0, 0), True, 1.5, "exp1", "b",
              "landing/a.jsonl"),
-            ("d2", "u2", "c2", "search", 7, dt.datetime(2026, 11, 20, 23, 59, 59), False, None, None, None,
+            ("d2", "u2", "c2", "search", 7, utc(2026, 11, 20, 23, 59, 59), False, None, None, None,
              "landing/b.jsonl"),
         ],
         VALID_DISCOVERY,
@@ -130,9 +131,9 @@ def test_to_discovery_facts(spark):
     )
     expected = spark.createDataFrame(
         [
-            (h["d1"], "d1", h["u1"], h["c1"], 2026112000, "for_you", 0, dt.datetime(2026, 11, 20, 0, 0, 0),
+            (h["d1"], "d1", h["u1"], h["c1"], 2026112000, "for_you", 0, utc(2026, 11, 20, 0, 0, 0),
              True, 1.5, "exp1", "b", "u1", "c1", "landing/a.jsonl", INGESTED_AT, dt.date(2026, 11, 20)),
-            (h["d2"], "d2", h["u2"], h["c2"], 2026112023, "search", 7, dt.datetime(2026, 11, 20, 23, 59, 59),
+            (h["d2"], "d2", h["u2"], h["c2"], 2026112023, "search", 7, utc(2026, 11, 20, 23, 59, 59),
              False, None, None, None, "u2", "c2", "landing/b.jsonl", INGESTED_AT, dt.date(2026, 11, 20)),
         ],
         "discovery_id long, event_id string, user_key long, content_key long, date_key int, "
@@ -233,7 +234,7 @@ def test_to_quarantine_rows(spark):
         ],
         BAD,
     )
-    ingested_at = dt.datetime(2026, 11, 20, 23, 59, 59)
+    ingested_at = utc(2026, 11, 20, 23, 59, 59)
     actual = to_quarantine_rows(bad, "engagements", ingested_at, 17)
     expected = spark.createDataFrame(
         [
@@ -264,7 +265,7 @@ def test_to_quarantine_rows_without_a_parsed_user_column(spark):
         ],
         "value string, reason string, reason_detail string, source_file string",
     )
-    actual = to_quarantine_rows(bad, "users", dt.datetime(2026, 11, 21, 0, 0, 0), 0).select(
+    actual = to_quarantine_rows(bad, "users", utc(2026, 11, 21, 0, 0, 0), 0).select(
         "feed", "user_id", "batch_id", "ingest_date"
     )
     expected = spark.createDataFrame(

@@ -8,15 +8,16 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.common.keys import hour_key, surrogate_key
+from tests.timezones import utc
 
 
 def test_hour_key_first_and_last_instant_of_a_day(spark):
     stamps = spark.createDataFrame(
         [
-            ("midnight", dt.datetime(2026, 11, 20, 0, 0, 0)),
-            ("last_ms", dt.datetime(2026, 11, 20, 23, 59, 59, 999000)),
-            ("new_year", dt.datetime(2027, 1, 1, 0, 0, 0)),
-            ("leap_day", dt.datetime(2028, 2, 29, 9, 5, 0)),
+            ("midnight", utc(2026, 11, 20, 0, 0, 0)),
+            ("last_ms", utc(2026, 11, 20, 23, 59, 59, 999000)),
+            ("new_year", utc(2027, 1, 1, 0, 0, 0)),
+            ("leap_day", utc(2028, 2, 29, 9, 5, 0)),
         ],
         "name string, ts timestamp",
     )

@@ -9,13 +9,14 @@ from delta.tables import DeltaTable
 
 from jobs.common.lake import append_once, conform, ensure_table, register_tables, table_path
 from schemas import TABLES
+from tests.timezones import utc
 
 ARRIVALS = TABLES["ops_ingest_arrivals"]
 
 
 def arrival_rows(spark, day: dt.date, rows: int):
     return spark.createDataFrame(
-        [("engagements", day, rows, True, "app", 0, dt.datetime(2026, 11, 20, 1, 2, 3))], ARRIVALS.schema
+        [("engagements", day, rows, True, "app", 0, utc(2026, 11, 20, 1, 2, 3))], ARRIVALS.schema
     )
 
 
@@ -61,7 +62,7 @@ def test_conform_orders_and_casts_to_the_spec(spark):
     )
     actual = conform(frame, ARRIVALS)
     expected = spark.createDataFrame(
-        [("discovery", dt.date(2026, 11, 20), 3, True, "app", 1, dt.datetime(2026, 11, 20, 1, 2, 3))],
+        [("discovery", dt.date(2026, 11, 20), 3, True, "app", 1, utc(2026, 11, 20, 1, 2, 3))],
         ARRIVALS.schema,
     )
     assert_df_equality(actual, expected, ignore_nullable=True, ignore_metadata=True)

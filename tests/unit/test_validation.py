@@ -136,7 +136,7 @@ def test_valid_line_keeps_typed_fields(spark):
     assert row["reason"] is None
     assert row["event_id"] == "e9"
     assert row["user_id"] == "12345"
-    assert row["event_timestamp"] == dt.datetime(2026, 11, 20, 13, 45, 12, 123000)
+    assert row["event_timestamp"].astimezone(UTC) == dt.datetime(2026, 11, 20, 13, 45, 12, 123000, tzinfo=UTC)
     assert row["watch_duration_seconds"] == 12.5
     assert json.loads(row["client"]) == {"app": "ios", "version": "3.1"}  # kept as its JSON text
     assert row["source_file"] == "landing/part-0.jsonl"  # lineage columns pass through
@@ -446,9 +446,9 @@ def test_offset_timestamps_are_converted_to_utc(spark):
     actual = classify(spark, lines).select("event_id", "reason", "event_timestamp")
     expected = spark.createDataFrame(
         [
-            ("plus2", None, dt.datetime(2026, 11, 20, 13, 45, 12)),
-            ("minus5", None, dt.datetime(2026, 11, 20, 13, 45, 12, 500000)),
-            ("zulu", None, dt.datetime(2026, 11, 20, 13, 45, 12)),
+            ("plus2", None, dt.datetime(2026, 11, 20, 13, 45, 12, tzinfo=UTC)),
+            ("minus5", None, dt.datetime(2026, 11, 20, 13, 45, 12, 500000, tzinfo=UTC)),
+            ("zulu", None, dt.datetime(2026, 11, 20, 13, 45, 12, tzinfo=UTC)),
         ],
         "event_id string, reason string, event_timestamp timestamp",
     )
