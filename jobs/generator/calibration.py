@@ -37,9 +37,9 @@ TIKTOK_UNEQUAL = Source(
     "https://www.tiktokodds.com/2020/05/tiktok-is-impressively-unequal.html",
 )
 DOUYIN_2018 = Source(
-    "2018 Douyin big-data report (ByteDance), as reported by Beijing Daily: "
-    "busiest 18-19 h, further peaks 12-13 h and 21-22 h (local time)",
-    "https://www.douyin.com (report summary; no stable URL)",
+    "2018 Douyin big-data report (ByteDance), as reported by Beijing Daily "
+    "(北京成年度“抖音之城”): busiest 18-19 h, further peaks 12-13 h and 21-22 h (local time)",
+    "",  # the stored copy of the article carries no address
 )
 
 

@@ -1,4 +1,4 @@
-"""The generated app against published figures of real short-video apps (jobs/generator/calibration.py).
+"""The generated app against published figures of short-video apps (generator/calibration.py).
 
 A realistic sample (2,000 users, 3 days of 20,000 engagements; no Spark: the files are read here)
 is measured independently of the generator's code and every figure must be within a factor of
@@ -36,7 +36,8 @@ ENGAGEMENT_TARGETS = {
 def read_records(folder: Path) -> list[dict[str, Any]]:
     records = []
     for path in sorted(folder.iterdir()):
-        data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+        data = path.read_bytes()
+        data = gzip.decompress(data) if path.name.endswith(".gz") else data
         for line in data.decode("utf-8").splitlines():
             try:
                 record = json.loads(line)
