@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from jobs.generator.catalog import Catalog
-from jobs.generator.draws import draw_weighted, shares
+from jobs.generator.draws import draw_weighted, utc_hours
 from jobs.generator.parameters import (
     DAILY_BUZZ_SPREAD,
-    HOURLY_ACTIVITY,
     HOURS_PER_DAY,
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -31,20 +30,28 @@ class DayAudience:
 
     day_start: int
     user_cdf: np.ndarray
+    user_utc_offset: np.ndarray
     hourly_content_cdfs: tuple[np.ndarray, ...]
 
     def draw(
         self, count: int, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(epoch-ms sorted, user index, content index) for `count` interactions."""
-        per_hour = rng.multinomial(count, shares(HOURLY_ACTIVITY))
-        times, videos = [], []
-        for hour, hour_count in enumerate(per_hour.tolist()):
-            hour_start = self.day_start + hour * MS_PER_HOUR
-            times.append(hour_start + np.sort(rng.integers(0, MS_PER_HOUR, hour_count)))
-            videos.append(draw_weighted(rng, self.hourly_content_cdfs[hour], hour_count))
+        """(epoch-ms sorted, user index, content index) for `count` interactions.
+
+        Each user is active at the hours of their own local day; the feed serves the videos of
+        the UTC hour it is in.
+        """
         users = draw_weighted(rng, self.user_cdf, count)
-        return np.concatenate(times), users, np.concatenate(videos)
+        hours = utc_hours(rng, self.user_utc_offset[users])
+        times = self.day_start + hours * MS_PER_HOUR + rng.integers(0, MS_PER_HOUR, count)
+        order = np.argsort(times, kind="stable")
+        times, users = times[order], users[order]
+        per_hour = np.bincount(hours, minlength=HOURS_PER_DAY)
+        videos = [
+            draw_weighted(rng, self.hourly_content_cdfs[hour], hour_count)
+            for hour, hour_count in enumerate(per_hour.tolist())
+        ]
+        return times, users, np.concatenate(videos)
 
 
 def build_audience(
@@ -68,4 +75,4 @@ def build_audience(
         if weights.sum() <= 0:
             weights = (catalog.upload_ms < hour_start).astype(np.float64)
         cdfs.append(np.cumsum(weights))
-    return DayAudience(day_start, np.cumsum(active), tuple(cdfs))
+    return DayAudience(day_start, np.cumsum(active), pop.utc_offset, tuple(cdfs))

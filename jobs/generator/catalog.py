@@ -20,6 +20,7 @@ from jobs.generator.parameters import (
     CATEGORY_SHARES,
     CONTENT_ID_DIGITS,
     CONTENT_TYPE_SHARES,
+    CONTENT_EDIT_RATE,
     CONTENT_TYPES,
     CREATOR_DELETE_RATE,
     DAILY_UPLOADS_BY_TIER,
@@ -46,6 +47,7 @@ from jobs.generator.parameters import (
     PENDING_REMOVAL_SHARE,
     PENDING_RESOLUTION_RATE,
     REMOVED,
+    STATUS_OMITTED_ON_EDIT_SHARE,
     STATUS_OMITTED_SHARE,
     TAKEDOWN_RATE,
     TIER_REACH,
@@ -168,11 +170,9 @@ def content_line(
     music = int(catalog.music[video])
     music_id = f'"m{music:06d}"' if music >= 0 else "null"
     status = int(catalog.status[video])
-    moderation = (
-        ""
-        if omit_status and status == APPROVED
-        else f',"moderation_status":"{MODERATION_STATUSES[status]}"'
-    )
+    # Left out, the status keeps the video's last value (approved if never sent).
+    moderation = "" if omit_status else f',"moderation_status":"{MODERATION_STATUSES[status]}"'
+
     return (
         f'{{"op":"upsert","content_id":"{catalog.content_ids[video]}","updated_at":"{updated_at}",'
         f'"creator_user_id":"{pop.user_ids[catalog.creator[video]]}",'
@@ -194,7 +194,7 @@ def content_delete_line(catalog: Catalog, video: int, updated_at: str) -> str:
 def catalog_snapshot_lines(
     catalog: Catalog, pop: Population, rng: np.random.Generator
 ) -> list[str]:
-    omit_status = rng.random(catalog.size) < STATUS_OMITTED_SHARE
+    omit_status = (rng.random(catalog.size) < STATUS_OMITTED_SHARE) & (catalog.status == APPROVED)
     stamps = iso_timestamps(catalog.upload_ms)
     return [
         content_line(catalog, pop, v, stamps[v], stamps[v], bool(omit_status[v]))
@@ -229,24 +229,31 @@ def advance_catalog(
     newly_removed = online & (new_status == REMOVED)
     catalog.gone_ms = np.where(deleted | newly_removed, change_ms, catalog.gone_ms)
 
-    changed = np.flatnonzero(deleted | reviewed | taken_down)
+    # Producers also re-send unchanged profiles (an edit outside the contract's fields), removed
+    # videos included; such an upsert often leaves the status out, which keeps it.
+    moderated = deleted | reviewed | taken_down
+    still_listed = (online | (catalog.status == REMOVED)) & ~moderated
+    edited = still_listed & (rng.random(n) < CONTENT_EDIT_RATE)
+    omit_status = edited & (rng.random(n) < STATUS_OMITTED_ON_EDIT_SHARE)
+    changed = np.flatnonzero(moderated | edited)
     stamps = iso_timestamps(change_ms[changed])
     uploaded = iso_timestamps(catalog.upload_ms[changed])
     lines = [
         content_delete_line(catalog, int(v), stamp)
         if deleted[v]
-        else content_line(catalog, pop, int(v), stamp, uploaded_at)
+        else content_line(catalog, pop, int(v), stamp, uploaded_at, bool(omit_status[v]))
         for v, stamp, uploaded_at in zip(changed, stamps, uploaded)
     ]
 
     uploading = pop.posts_videos & (pop.deleted_ms >= day_end)
     mean_uploads = np.asarray(DAILY_UPLOADS_BY_TIER)[np.maximum(pop.tier, 0)] * uploading
     creators = np.repeat(np.arange(pop.size), rng.poisson(mean_uploads))
-    creators = rng.permutation(creators)  # upload order is not creator order
-    upload_ms = diurnal_times(rng, len(creators), day_start)
+    upload_ms = diurnal_times(rng, pop.utc_offset[creators], day_start)
+    order = np.argsort(upload_ms, kind="stable")  # content ids follow upload order
+    creators, upload_ms = creators[order], upload_ms[order]
     status = draw_categorical(rng, UPLOAD_STATUS_SHARES, len(creators))
     uploads = draw_videos(pop, creators, upload_ms, status, n + 1, rng)
-    omit_status = rng.random(uploads.size) < STATUS_OMITTED_SHARE
+    omit_status = (rng.random(uploads.size) < STATUS_OMITTED_SHARE) & (uploads.status == APPROVED)
     upload_stamps = iso_timestamps(uploads.upload_ms)
     lines += [
         content_line(uploads, pop, v, upload_stamps[v], upload_stamps[v], bool(omit_status[v]))

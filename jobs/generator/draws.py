@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from jobs.generator.parameters import HOURLY_ACTIVITY, MS_PER_HOUR
+from jobs.generator.parameters import HOURS_PER_DAY, LOCAL_HOURLY_ACTIVITY, MS_PER_HOUR
 from jobs.generator.spec import GeneratorSpec
 
 # Seed streams: each (seed, day, stream) gets its own generator so days and feeds are independent.
@@ -41,7 +41,13 @@ def pick(rng: np.random.Generator, options: tuple[Any, ...]) -> Any:
     return options[int(rng.integers(len(options)))]
 
 
-def diurnal_times(rng: np.random.Generator, count: int, day_start: int) -> np.ndarray:
-    """Sorted epoch-ms times within one UTC day, following the diurnal activity curve."""
-    hours = draw_categorical(rng, HOURLY_ACTIVITY, count)
-    return np.sort(day_start + hours * MS_PER_HOUR + rng.integers(0, MS_PER_HOUR, count))
+def utc_hours(rng: np.random.Generator, utc_offsets: np.ndarray) -> np.ndarray:
+    """An hour of the UTC day per actor, drawn from the activity curve of the actor's local day."""
+    local = draw_categorical(rng, LOCAL_HOURLY_ACTIVITY, len(utc_offsets))
+    return (local - utc_offsets) % HOURS_PER_DAY
+
+
+def diurnal_times(rng: np.random.Generator, utc_offsets: np.ndarray, day_start: int) -> np.ndarray:
+    """Epoch-ms times within one UTC day, one per actor, following its local activity curve."""
+    hours = utc_hours(rng, utc_offsets)
+    return day_start + hours * MS_PER_HOUR + rng.integers(0, MS_PER_HOUR, len(utc_offsets))

@@ -25,8 +25,8 @@ from jobs.generator.parameters import (
     ENGAGEMENT_TYPES,
     EXPERIMENTS,
     FULL_PERCENT,
-    FULL_WATCH_MIN_FRACTION,
     LOOP_MAX_FRACTION,
+    LOOP_MEAN_EXTRA,
     MAX_POSITION,
     MAX_WATCH_SECONDS,
     MEDIAN_TIME_TO_ENGAGE_SECONDS,
@@ -130,11 +130,15 @@ def draw_watch(
     length = durations.astype(np.float64)
     pattern = draw_categorical(rng, VIEW_PATTERN_SHARES, n)
     swipe = rng.uniform(MIN_WATCH_SECONDS, np.minimum(SWIPE_MAX_SECONDS, length))
-    partial = length * rng.beta(*PARTIAL_WATCH_BETA, n)
-    full = length * rng.uniform(FULL_WATCH_MIN_FRACTION, 1.0, n)
-    looped = length * rng.uniform(1.0, LOOP_MAX_FRACTION, n)
-    watched = np.maximum(np.choose(pattern, [swipe, partial, full, looped]), MIN_WATCH_SECONDS)
-    watch_ms = np.rint(watched * MS_PER_SECOND).astype(np.int64)
+    shortest_partial = np.minimum(SWIPE_MAX_SECONDS, length)
+    partial = shortest_partial + (length - shortest_partial) * rng.beta(*PARTIAL_WATCH_BETA, n)
+    complete = length * np.minimum(1.0 + rng.exponential(LOOP_MEAN_EXTRA, n), LOOP_MAX_FRACTION)
+    watched = np.maximum(np.choose(pattern, [swipe, partial, complete]), MIN_WATCH_SECONDS)
+    watch_ms = np.where(
+        pattern == len(VIEW_PATTERN_SHARES) - 1,
+        np.ceil(watched * MS_PER_SECOND),  # a complete play never rounds below the duration
+        np.minimum(np.rint(watched * MS_PER_SECOND), length * MS_PER_SECOND - 1),
+    ).astype(np.int64)
     completion = np.rint(
         np.minimum(FULL_PERCENT, watch_ms / (length * MS_PER_SECOND) * FULL_PERCENT) * 100
     )

@@ -7,6 +7,8 @@ import datetime as dt
 
 import numpy as np
 
+from jobs.generator import calibration as cal
+
 # --- time -----------------------------------------------------------------------------------
 MS_PER_SECOND = 1_000
 MS_PER_HOUR = 3_600_000
@@ -15,11 +17,9 @@ HOURS_PER_DAY = 24
 EPOCH = dt.date(1970, 1, 1)
 NEVER = np.iinfo(np.int64).max  # "not deleted / not taken down"
 
-# Share of the day's activity per UTC hour: quiet 04-08 UTC, busiest in the (UTC) evening.
-HOURLY_ACTIVITY = (
-    0.90, 0.75, 0.60, 0.45, 0.30, 0.25, 0.25, 0.30, 0.40, 0.50, 0.60, 0.65,
-    0.70, 0.75, 0.80, 0.85, 0.90, 1.00, 1.15, 1.30, 1.40, 1.40, 1.25, 1.10,
-)  # fmt: skip
+# Share of the day's activity per local hour (calibration.py); each user lives in a region's
+# time zone, so the UTC curve is the mixture over regions (REGION_UTC_OFFSETS).
+LOCAL_HOURLY_ACTIVITY = cal.LOCAL_HOURLY_ACTIVITY
 
 # --- users ----------------------------------------------------------------------------------
 MIN_USERS = 10
@@ -41,8 +41,10 @@ FOLLOWING_SPREAD = 1.0
 MAX_FOLLOWING = 10_000  # the app's follow limit
 REGIONS = ("US", "BR", "IN", "ID", "GB", "DE", "MX", "JP", "FR", "PH", "TR", "VN", "KR", "NG", "CA")
 REGION_SHARES = (22, 12, 14, 10, 6, 5, 7, 5, 4, 5, 4, 3, 3, 2, 3)
+REGION_UTC_OFFSETS = (-5, -3, 5, 7, 0, 1, -6, 9, 1, 8, 3, 7, 9, 1, -5)  # whole hours (IN: +5:30)
 OPT_OUT_SHARE = 0.03
-CONSENT_OMITTED_SHARE = 0.10  # older producers leave the optional flag out (default true)
+CONSENT_OMITTED_SHARE = 0.10  # first profiles of consenting users without the flag (default true)
+CONSENT_OMITTED_ON_UPDATE_SHARE = 0.4  # later upserts without it (it keeps its value)
 MEAN_ACCOUNT_AGE_DAYS = 500
 MAX_ACCOUNT_AGE_DAYS = 2_500
 ACTIVITY_SPREAD = 1.2  # log-normal sigma of how much a user engages: a few heavy users
@@ -75,8 +77,8 @@ CATEGORIES = (
 )  # fmt: skip
 CATEGORY_SHARES = (18, 17, 8, 10, 8, 12, 8, 9, 6, 4)
 FAVOURITE_CATEGORY_SHARE = 0.7  # creators mostly stick to their niche
-MEDIAN_DURATION_SECONDS = 21
-DURATION_SPREAD = 0.75
+MEDIAN_DURATION_SECONDS = 10  # KuaiRec: median 9.6 s, quartiles 7.4 s and 12.2 s
+DURATION_SPREAD = 0.45
 MIN_DURATION_SECONDS = 5
 MAX_DURATION_SECONDS = 180
 MUSIC_SHARE = 0.75  # the rest use original audio (music_id null)
@@ -109,6 +111,8 @@ APPROVED, PENDING, REMOVED = range(3)
 BACKLOG_STATUS_SHARES = (0.97, 0.0, 0.03)
 UPLOAD_STATUS_SHARES = (0.93, 0.06, 0.01)
 STATUS_OMITTED_SHARE = 0.05  # on first upserts of approved videos (the default)
+CONTENT_EDIT_RATE = 0.01  # re-sent upserts per video per day, removed videos included
+STATUS_OMITTED_ON_EDIT_SHARE = 0.5  # a re-sent upsert leaves the status out (it keeps its value)
 INITIAL_VIDEOS_BY_TIER = (3.0, 8.0, 15.0, 30.0)  # mean videos posted before day 1
 BACKLOG_DAYS = 60
 DAILY_UPLOADS_BY_TIER = (0.12, 0.35, 0.6, 0.9)  # mean uploads per creator per day
@@ -118,7 +122,7 @@ TAKEDOWN_RATE = 0.0005
 CREATOR_DELETE_RATE = 0.0003
 
 # --- popularity -----------------------------------------------------------------------------
-APPEAL_TAIL = 1.1  # Pareto shape of a video's intrinsic appeal: a few videos get most views
+APPEAL_TAIL = 0.9  # Pareto shape of a video's intrinsic appeal: a few videos get most views
 APPEAL_FLOOR = 0.05
 TIER_REACH = (1.0, 3.0, 10.0, 40.0)
 RECENCY_HALF_LIFE_DAYS = 1.5
@@ -138,14 +142,33 @@ ENGAGEMENT_TYPES = (
     "duet",
     "remix",
 )
-ENGAGEMENT_TYPE_SHARES = (0.70, 0.15, 0.03, 0.03, 0.03, 0.025, 0.005, 0.015, 0.015)
+DUET_PER_VIEW = 0.0004
+REMIX_PER_VIEW = 0.0004
+UNFOLLOW_PER_FOLLOW = 0.15
+# Relative weights of the types: one view each, the calibrated rates per view for the others.
+ENGAGEMENT_TYPE_SHARES = (
+    1.0,
+    cal.LIKE_PER_VIEW.value,
+    cal.COMMENT_PER_VIEW.value,
+    cal.SHARE_PER_VIEW.value,
+    cal.SAVE_PER_VIEW.value,
+    cal.FOLLOW_PER_VIEW.value,
+    cal.FOLLOW_PER_VIEW.value * UNFOLLOW_PER_FOLLOW,
+    DUET_PER_VIEW,
+    REMIX_PER_VIEW,
+)
 VIEW = 0
-# How a view ends: swipe away (< 3 s), partial watch, full watch, watched in a loop.
-VIEW_PATTERN_SHARES = (0.25, 0.45, 0.22, 0.08)
+# How a view ends (KuaiRec watch ratios): swiped away under 3 s, watched in part (3 s or more),
+# watched to the end and often looped; the shares are calibration.py's short and complete plays.
+VIEW_PATTERN_SHARES = (
+    cal.SHORT_VIEW_SHARE.value,
+    1.0 - cal.SHORT_VIEW_SHARE.value - cal.COMPLETE_VIEW_SHARE.value,
+    cal.COMPLETE_VIEW_SHARE.value,
+)
 MIN_WATCH_SECONDS = 0.2
 SWIPE_MAX_SECONDS = 3.0
-PARTIAL_WATCH_BETA = (1.6, 2.4)
-FULL_WATCH_MIN_FRACTION = 0.95
+PARTIAL_WATCH_BETA = (1.6, 1.2)  # the part watched between 3 s and the end
+LOOP_MEAN_EXTRA = 0.55  # a complete play runs on for an exponential share of a loop
 LOOP_MAX_FRACTION = 3.0
 MAX_WATCH_SECONDS = int(MAX_DURATION_SECONDS * LOOP_MAX_FRACTION)
 FULL_PERCENT = 100.0

@@ -16,6 +16,7 @@ from jobs.generator.parameters import (
     CASUAL,
     CATEGORY_SHARES,
     CLIENTS,
+    CONSENT_OMITTED_ON_UPDATE_SHARE,
     CONSENT_OMITTED_SHARE,
     CONSUMER,
     CONSUMER_FOLLOWER_SPREAD,
@@ -47,6 +48,7 @@ from jobs.generator.parameters import (
     PROMOTION_FOLLOWER_BOOST,
     PROMOTION_RATE_BY_TIER,
     REGION_SHARES,
+    REGION_UTC_OFFSETS,
     REGIONS,
     TIER_MEDIAN_FOLLOWERS,
     TIER_SHARES,
@@ -81,6 +83,11 @@ class Population:
     @property
     def size(self) -> int:
         return len(self.user_ids)
+
+    @property
+    def utc_offset(self) -> np.ndarray:
+        """Hours from UTC of each user's local time (their region's)."""
+        return np.asarray(REGION_UTC_OFFSETS, dtype=np.int64)[self.region]
 
     @property
     def posts_videos(self) -> np.ndarray:
@@ -134,10 +141,9 @@ def user_upsert_line(pop: Population, user: int, updated_at: str, omit_consent: 
     tier = int(pop.tier[user])
     creator_tier = f'"{CREATOR_TIERS[tier]}"' if tier != NO_TIER else "null"
     consents = bool(pop.consent[user])
-    # Only a consenting profile may leave the flag out: its default is true.
-    consent = (
-        "" if omit_consent and consents else f',"analytics_consent":{JSON_BOOLEANS[int(consents)]}'
-    )
+    # Left out, the flag keeps the user's last value (true if never sent): callers decide when.
+    consent = "" if omit_consent else f',"analytics_consent":{JSON_BOOLEANS[int(consents)]}'
+
     return (
         f'{{"op":"upsert","user_id":"{pop.user_ids[user]}","updated_at":"{updated_at}",'
         f'"registration_date":"{pop.registration_dates[user]}",'
@@ -155,7 +161,8 @@ def user_snapshot_lines(pop: Population, start_ms: int, rng: np.random.Generator
     """Every profile as it stood before day 1 (last changed between registration and then)."""
     span = start_ms - pop.registration_ms
     updated = pop.registration_ms + (rng.random(pop.size) * span).astype(np.int64)
-    omit_consent = rng.random(pop.size) < CONSENT_OMITTED_SHARE
+    # A first profile may leave the flag out only if it is the default (true).
+    omit_consent = (rng.random(pop.size) < CONSENT_OMITTED_SHARE) & pop.consent
     stamps = iso_timestamps(updated)
     return [user_upsert_line(pop, u, stamps[u], bool(omit_consent[u])) for u in range(pop.size)]
 
@@ -179,7 +186,7 @@ def advance_users(pop: Population, day_start: int, rng: np.random.Generator) -> 
     converted = alive & ~posts & (rng.random(n) < BECOME_CREATOR_RATE)
     opted_out = alive & pop.consent & (rng.random(n) < OPT_OUT_RATE)
     deleted = alive & (rng.random(n) < USER_DELETE_RATE)
-    omit_consent = rng.random(n) < CONSENT_OMITTED_SHARE
+    omit_consent = rng.random(n) < CONSENT_OMITTED_ON_UPDATE_SHARE
     updated_ms = day_start + rng.integers(0, MS_PER_DAY, n)
 
     pop.followers = np.where(follower_update, grown, pop.followers)
@@ -192,6 +199,8 @@ def advance_users(pop: Population, day_start: int, rng: np.random.Generator) -> 
     pop.user_type = np.where(converted, BOTH, pop.user_type).astype(np.int8)
     pop.tier = np.where(converted, CASUAL, pop.tier).astype(np.int8)
     pop.consent = pop.consent & ~opted_out
+    # Later upserts may leave the flag out (it keeps its value), except the one that changes it.
+    omit_consent = omit_consent & ~opted_out
     pop.deleted_ms = np.where(deleted, updated_ms, pop.deleted_ms)
 
     changed = (follower_update | following_update | promoted | converted | opted_out) & ~deleted

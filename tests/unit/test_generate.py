@@ -287,7 +287,7 @@ def test_engagement_values_are_realistic(event_lines: dict[str, list[tuple[Path,
     records = [r for _, _, r in good_records(event_lines["engagements"], "engagements")]
     types = Counter(r["engagement_type"] for r in records)
     assert set(types) == ENGAGEMENT_TYPES
-    assert 0.6 < types["view"] / len(records) < 0.8
+    assert 0.9 < types["view"] / len(records) < 0.99, "most events are views (calibration.py)"
     views = [r for r in records if r["engagement_type"] == "view"]
     assert all("completion_percentage" in r for r in views)
     assert any(r["watch_duration_seconds"] < 3 for r in views), "quick swipes exist"
@@ -295,7 +295,7 @@ def test_engagement_values_are_realistic(event_lines: dict[str, list[tuple[Path,
     contexts = Counter(r.get("engagement_context") for r in records)
     assert contexts.most_common(1)[0][0] == "for_you"
     hours = Counter(int(r["event_timestamp"][11:13]) for r in records)
-    assert sum(hours[h] for h in range(4, 8)) * 2 < sum(hours[h] for h in range(18, 22))
+    assert max(hours.values()) > 1.5 * min(hours.values()), "a daily cycle, even across zones"
     views_per_video = Counter(r["content_id"] for r in views).most_common()
     top = views_per_video[: max(1, len(views_per_video) // 20)]
     assert sum(n for _, n in top) > 0.3 * len(views), "a few videos get most views"
