@@ -6,6 +6,7 @@ import datetime as dt
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from tests.timezones import as_utc
 
 from jobs.transforms.changes import (
     history_changes,
@@ -187,7 +188,7 @@ def test_two_changes_at_one_instant_give_one_period_whatever_the_order(spark):
     (dim, history), (other_dim, other_history) = results
     assert_df_equality(dim, other_dim, ignore_row_order=True)
     assert_df_equality(history, other_history)
-    periods = [(r.creator_tier, r.valid_from, r.valid_to) for r in history.collect()]
+    periods = [(r.creator_tier, as_utc(r.valid_from), as_utc(r.valid_to)) for r in history.collect()]
     rising_won = [("casual", at(1), at(5)), ("rising", at(5), at(8)), ("top", at(8), None)]
     top_won = [("casual", at(1), at(5)), ("top", at(5), None)]  # the change at 8 repeats its attributes
     assert periods in (rising_won, top_won)
