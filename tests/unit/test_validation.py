@@ -105,6 +105,7 @@ def test_reason_codes_are_the_documented_ones():
         "bad_date",
         "timestamp_too_old",
         "timestamp_in_future",
+        "unreadable_file",
     )
 
 
