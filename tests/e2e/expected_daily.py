@@ -94,10 +94,23 @@ def current_states(changes: list[dict], id_field: str) -> dict[str, Current]:
     return states
 
 
+def last_sent(changes: list[dict], id_field: str, field_name: str) -> dict[str, object]:
+    """Per id: the value of the latest change that carries the field (events.md: an omitted or
+    null field keeps the last value sent)."""
+    sent: dict[str, tuple] = {}
+    for change in changes:
+        if change.get(field_name) is None:
+            continue
+        key = change[id_field]
+        if key not in sent or change_order(change) > sent[key][0]:
+            sent[key] = (change_order(change), change[field_name])
+    return {key: value for key, (_, value) in sent.items()}
+
+
 def opted_out_users(user_changes: list[dict]) -> set[str]:
-    """Users whose latest upsert says analytics_consent = false (missing/null means true)."""
-    return {uid for uid, state in current_states(user_changes, "user_id").items()
-            if state.upsert is not None and state.upsert.get("analytics_consent") is False}
+    """Users whose last sent analytics_consent is false (never sent means true)."""
+    return {uid for uid, consent in last_sent(user_changes, "user_id", "analytics_consent").items()
+            if consent is False}
 
 
 @dataclass(frozen=True)
@@ -110,12 +123,13 @@ class Video:
 
 def videos(content_changes: list[dict]) -> dict[str, Video]:
     catalog = {}
+    statuses = last_sent(content_changes, "content_id", "moderation_status")
     for cid, state in current_states(content_changes, "content_id").items():
         up = state.upsert or {}
         catalog[cid] = Video(
             creator=up.get("creator_user_id"),
             upload_day=utc_day(up["upload_timestamp"]) if up.get("upload_timestamp") else None,
-            moderation_status=up.get("moderation_status") or "approved",
+            moderation_status=str(statuses.get(cid, "approved")),
             deleted=state.deleted,
         )
     return catalog
