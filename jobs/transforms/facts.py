@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 
 from jobs.common.keys import hour_key, surrogate_key
 from jobs.transforms.validation import UNREADABLE_FILE
+from schemas import TABLES
 
 
 def _engagement_key(engagement_keys: dict[str, int]) -> Column:
@@ -81,10 +82,6 @@ def drop_duplicate_deliveries(facts: DataFrame, loaded_ids: DataFrame, id_key: s
 
 
 USER_ID_IN_RAW_LINE = r'"user_id"\s*:\s*"((?:[^"\\]|\\.)*)"'
-QUARANTINE_ROWS = (
-    "feed string, reason string, reason_detail string, raw_line string, user_id string, source_file string, "
-    "ingested_at timestamp, batch_id long, ingest_date date"
-)
 
 
 def to_quarantine_rows(bad: DataFrame, feed: str, ingested_at: dt.datetime, batch_id: int) -> DataFrame:
@@ -118,4 +115,4 @@ def unreadable_file_rows(
         (feed, UNREADABLE_FILE, detail, "", None, path, ingested_at, batch_id, ingested_at.date())
         for path, detail in sorted(damaged.items())
     ]
-    return spark.createDataFrame(rows, QUARANTINE_ROWS)
+    return spark.createDataFrame(rows, TABLES["quarantine"].schema)

@@ -15,6 +15,7 @@ from jobs.transforms.facts import (
     to_quarantine_rows,
     unreadable_file_rows,
 )
+from schemas import TABLES
 from tests.timezones import as_utc, utc
 
 INGESTED_AT = utc(2026, 11, 21, 8, 30, 0)  # aware UTC, as the ingest passes it
@@ -287,8 +288,7 @@ def test_unreadable_file_rows(spark):
             ("engagements", "unreadable_file", damaged["file:/landing/b.jsonl.gz"], "", None,
              "file:/landing/b.jsonl.gz", ingested_at, 4, dt.date(2026, 11, 20)),
         ],
-        "feed string, reason string, reason_detail string, raw_line string, user_id string, source_file string, "
-        "ingested_at timestamp, batch_id long, ingest_date date",
+        TABLES["quarantine"].schema,
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
     assert actual.unionByName(to_quarantine_rows(
