@@ -6,7 +6,7 @@ import time
 from typing import Callable, TypeVar
 
 from delta import exceptions as delta_exceptions
-from delta.tables import DeltaTable
+from delta.tables import DeltaMergeBuilder, DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -114,26 +114,24 @@ def upsert_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame
     source = conform(rows, spec)
     on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
     values = [c for c in spec.columns if c not in keys]
-    (
-        DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
+    merge = (
+        _target(spark, lake, spec)
         .merge(source.alias("source"), on)
         .whenMatchedUpdateAll(condition=_differs(values))
         .whenNotMatchedInsertAll()
-        .execute()
     )
-    return last_operation_metrics(spark, lake, spec)
+    return _committed_metrics(spark, lake, spec, merge)
 
 
 def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str]) -> dict:
     """MERGE that only inserts rows whose key the table lacks (an append that is safe to replay)."""
     on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
-    (
-        DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
+    merge = (
+        _target(spark, lake, spec)
         .merge(conform(rows, spec).alias("source"), on)
         .whenNotMatchedInsertAll()
-        .execute()
     )
-    return last_operation_metrics(spark, lake, spec)
+    return _committed_metrics(spark, lake, spec, merge)
 
 
 def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFrame, keys: list[str],
@@ -143,21 +141,31 @@ def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFram
     on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
     values = [c for c in spec.columns if c not in keys]
     source = conform(changes, spec, stale_flag)
-    (
-        DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
+    merge = (
+        _target(spark, lake, spec)
         .merge(source.alias("source"), on)
         .whenMatchedDelete(condition=f"source.`{stale_flag}`")
         .whenMatchedUpdate(condition=_differs(values), set={c: f"source.`{c}`" for c in values})
         .whenNotMatchedInsert(condition=f"NOT source.`{stale_flag}`",
                               values={c: f"source.`{c}`" for c in spec.columns})
-        .execute()
     )
-    return last_operation_metrics(spark, lake, spec)
+    return _committed_metrics(spark, lake, spec, merge)
 
 
-def last_operation_metrics(spark: SparkSession, lake: str, spec: TableSpec) -> dict:
-    row = DeltaTable.forPath(spark, table_path(lake, spec)).history(1).select("operationMetrics").first()
-    return dict(row["operationMetrics"] or {}) if row else {}
+def _target(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
+    return DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
+
+
+def _committed_metrics(spark: SparkSession, lake: str, spec: TableSpec, merge: DeltaMergeBuilder) -> dict:
+    """Execute a MERGE and return its operation metrics, or {} when it committed nothing: Delta
+    skips the commit of a MERGE that changes no row, and the latest commit is then another's."""
+    before = table_version(spark, lake, spec)
+    merge.execute()
+    latest = DeltaTable.forPath(spark, table_path(lake, spec)).history(1)
+    row = latest.select("version", "operationMetrics").first()
+    if row is None or row["version"] == before:
+        return {}
+    return dict(row["operationMetrics"] or {})
 
 
 def existing_tables(spark: SparkSession, lake: str) -> list[TableSpec]:
