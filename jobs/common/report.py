@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -38,9 +39,17 @@ class JobReport:
 
 
 def configure_logging() -> None:
-    """Our own progress lines on stderr; quiet unless SHORTVIDEO_LOG_LEVEL asks (e.g. INFO)."""
+    """Our own progress lines on stderr; quiet unless SHORTVIDEO_LOG_LEVEL asks (e.g. INFO).
+    A hung driver tells where it waits: `kill -USR1 <python pid>` prints every thread's stack."""
+    import faulthandler
     import logging
     import os
+    import signal
+
+    try:  # the process's own stderr: sys.stderr may be a capture without a file descriptor
+        faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        pass  # no real stderr (an embedding host): no stack dumps
 
     from pyspark.logger import PySparkLogger
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from delta.tables import DeltaTable
+from pyspark.errors import AnalysisException
 
 from jobs import ingest
 from tests.e2e.conftest import PROJECT_ROOT, SPARK_SUBMIT, last_json_line, run_job_in_process
@@ -33,7 +33,8 @@ class Child:
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
             self.process = subprocess.Popen(
                 [str(SPARK_SUBMIT), *args], cwd=PROJECT_ROOT, start_new_session=True,
-                env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}, stdout=out, stderr=err,
+                env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SHORTVIDEO_LOG_LEVEL": "INFO"},
+                stdout=out, stderr=err,
             )
 
     @property
@@ -45,8 +46,22 @@ class Child:
         return self.stderr_path.read_text(errors="replace")
 
     def output(self) -> str:
-        return (f"exit {self.process.poll()}\n--- stdout ({self.stdout_path}) ---\n{self.stdout[-4000:]}\n"
+        self.dump_stacks()
+        return (f"exit {self.process.poll()}\n--- stdout ({self.stdout_path}) ---\n{self.stdout[-20000:]}\n"
                 f"--- stderr ({self.stderr_path}) ---\n{self.stderr[-6000:]}")
+
+    def dump_stacks(self) -> None:
+        """A child still running says where it waits: the JVM's threads (SIGQUIT) and the Python
+        driver's (SIGUSR1, see report.configure_logging), both into its output."""
+        if self.process.poll() is not None:
+            return
+        for pid in children(self.process.pid):
+            os.kill(pid, signal.SIGUSR1)
+        os.kill(self.process.pid, signal.SIGQUIT)
+        size = -1
+        while size != self.stdout_path.stat().st_size:  # until the dumps are written
+            size = self.stdout_path.stat().st_size
+            time.sleep(2)
 
     def wait_until(self, condition, what: str, timeout: float = DEADLINE_SECONDS):
         """Poll `condition` until it holds; fail at once, with the logs, if the child exits first."""
@@ -60,11 +75,32 @@ class Child:
             time.sleep(1)
 
 
+def children(parent: int) -> list[int]:
+    """The processes whose parent is `parent` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append(int(entry.name))
+    return found
+
+
 def rows_reached(spark, table_dir: Path, expected: int):
+    """The table (written by the child) holds at least `expected` rows.
+
+    Not DeltaTable.isDeltaTable: once this session has looked at the path while the child was
+    creating the table (a `_delta_log` without its first commit), it keeps answering False from
+    its cached log. A read refreshes the log from storage."""
     def reached() -> bool:
-        if not DeltaTable.isDeltaTable(spark, str(table_dir)):
+        if not (table_dir / "_delta_log").is_dir():
             return False
-        return spark.read.format("delta").load(str(table_dir)).count() >= expected
+        try:
+            return spark.read.format("delta").load(str(table_dir)).count() >= expected
+        except AnalysisException:  # the log has no commit yet
+            return False
     return reached
 
 
