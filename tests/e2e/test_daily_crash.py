@@ -8,7 +8,6 @@ beside its old creator rows, and no record of the run, so the day stays pending.
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import signal
 

@@ -6,7 +6,6 @@ the next files go on, and the counts invariant holds."""
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import os
 import zlib
 from collections import Counter

@@ -277,7 +277,7 @@ def test_to_quarantine_rows_without_a_parsed_user_column(spark):
 
 
 def test_unreadable_file_rows(spark):
-    ingested_at = dt.datetime(2026, 11, 20, 23, 59, 59)
+    ingested_at = utc(2026, 11, 20, 23, 59, 59)  # aware UTC, as the ingest passes it
     damaged = {"file:/landing/b.jsonl.gz": "Error -3 while decompressing data: incorrect header check",
                "file:/landing/a.jsonl": "file not found: it vanished after the stream listed it"}
     actual = unreadable_file_rows(spark, damaged, "engagements", ingested_at, 4)

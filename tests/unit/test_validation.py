@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from jobs.transforms import validation as v
 from jobs.transforms.validation import Clock, classify_lines, with_blank_flag
 from schemas.landing import DISCOVERY, ENGAGEMENTS, USERS, Feed
+from tests.timezones import utc
 
 UTC = dt.UTC
 # The ingest clock of every test (unless a test builds its own): 2026-11-20 14:00:00 UTC.
@@ -406,7 +407,7 @@ def test_lowercase_t_and_z_and_every_offset_form(spark):
     }
     lines = [engagement(event_id=name, event_timestamp=text) for name, text in accepted.items()]
     actual = classify(spark, lines).select("event_id", "reason", "event_timestamp")
-    at = dt.datetime(2026, 11, 20, 13, 45, 12)
+    at = utc(2026, 11, 20, 13, 45, 12)
     expected = spark.createDataFrame(
         [
             ("lower_t_z", None, at),

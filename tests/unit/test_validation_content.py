@@ -7,11 +7,11 @@ upload_timestamp (a delete needs only op, content_id and updated_at).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from schemas.landing import CONTENT
 from tests.unit.test_validation import DROP, assert_judged, classify, line
+from tests.timezones import as_utc, utc
 
 CONTENT_UPSERT: dict[str, Any] = {
     "op": "upsert",
@@ -65,7 +65,7 @@ def test_valid_content_line_keeps_typed_fields(spark):
     assert row["hashtags"] == ["Z\u00fcrich", "42"]
     assert row["effects_used"] == ["green_screen"]
     assert row["duration_seconds"] == 30
-    assert row["upload_timestamp"] == dt.datetime(2026, 11, 20, 12, 0, 0)
+    assert as_utc(row["upload_timestamp"]) == utc(2026, 11, 20, 12, 0, 0)
 
 
 def test_content_required_fields_of_an_upsert(spark):
