@@ -42,6 +42,7 @@ from jobs.common.lake import (
     retry_on_conflict,
     table_path,
 )
+from jobs.common.maintenance import user_buckets
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.facts import (
@@ -50,6 +51,7 @@ from jobs.transforms.facts import (
     to_engagement_facts,
     to_quarantine_rows,
     unreadable_file_rows,
+    with_user_bucket,
 )
 from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
 from schemas import TABLES, TableSpec
@@ -71,14 +73,20 @@ class EventFeed:
 
 def event_feeds(conf: Conf) -> dict[str, EventFeed]:
     engagement_keys = {t.engagement_type: t.key for t in conf.engagement_types}
+    buckets = user_buckets(conf)
     return {
         "engagements": EventFeed(
             ENGAGEMENTS,
             TABLES["fact_content_engagements"],
-            lambda valid, at: to_engagement_facts(valid, engagement_keys, at),
+            lambda valid, at: to_engagement_facts(valid, engagement_keys, at).transform(with_user_bucket, buckets),
             "engagement_id",
         ),
-        "discovery": EventFeed(DISCOVERY, TABLES["fact_discovery_events"], to_discovery_facts, "discovery_id"),
+        "discovery": EventFeed(
+            DISCOVERY,
+            TABLES["fact_discovery_events"],
+            lambda valid, at: to_discovery_facts(valid, at).transform(with_user_bucket, buckets),
+            "discovery_id",
+        ),
     }
 
 

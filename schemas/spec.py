@@ -20,6 +20,10 @@ class TableSpec:
     schema: T.StructType
     partition_by: tuple[str, ...] = ()
     properties: dict[str, str] = field(default_factory=dict)
+    # Deletion vectors: a DELETE/MERGE marks rows gone instead of rewriting their files. Off unless
+    # a table's declaration says why: delta-rs (`deltalake`, Polars' read_delta) cannot open a table
+    # whose protocol lists the feature, and an erasure must rewrite the files anyway (a purge).
+    deletion_vectors: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -42,8 +46,7 @@ class TableSpec:
     @property
     def table_properties(self) -> dict[str, str]:
         return {
-            # Deletion vectors make GDPR deletes cheap; the gdpr job purges them (REORG ... PURGE).
-            "delta.enableDeletionVectors": "true",
+            "delta.enableDeletionVectors": str(self.deletion_vectors).lower(),
             # Statistics in the Delta log would otherwise hold min/max user ids for years.
             "delta.dataSkippingStatsColumns": ",".join(self.stats_columns),
             **self.properties,

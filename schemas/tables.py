@@ -12,6 +12,15 @@ from schemas.spec import TableSpec, col
 
 KEY = T.LongType()
 
+# The event facts' erasure-friendly layout. user_id and user_key are personal, so Delta keeps no
+# statistics on them (TableSpec.stats_columns) and cannot skip files by them; user_bucket is a
+# coarse, non-identifying hash of the user (thousands of users share a bucket) that does carry
+# min/max statistics. `maintain` Z-orders the facts on it, so one user's rows of a day sit in few
+# files and an erasure that filters on the bucket (as well as on the key) rewrites only those.
+# Filled by the ingest (jobs/transforms/facts.py with_user_bucket); null only in rows written
+# before the column existed, until `maintain` fills them.
+USER_BUCKET_COMMENT = "pmod(xxhash64(user_id), maintain.user_buckets): data skipping for erasure, not an id"
+
 dim_users = TableSpec(
     name="dim_users",
     kind="dimension",
@@ -106,6 +115,7 @@ fact_content_engagements = TableSpec(
         col("engagement_id", KEY, "Surrogate key: xxhash64 of event_id", nullable=False),
         col("event_id", T.StringType(), "The producer's event id, kept to detect duplicates", nullable=False),
         col("user_key", KEY, "FK to dim_users", nullable=False, pii=True),
+        col("user_bucket", T.IntegerType(), USER_BUCKET_COMMENT),
         col("content_key", KEY, "FK to dim_content", nullable=False),
         col("engagement_key", T.IntegerType(), "FK to dim_engagement_type", nullable=False),
         col("date_key", T.IntegerType(), "FK to dim_date: the event's UTC hour", nullable=False),
@@ -131,6 +141,7 @@ fact_discovery_events = TableSpec(
         col("discovery_id", KEY, "Surrogate key: xxhash64 of the producer's discovery_id", nullable=False),
         col("event_id", T.StringType(), "The producer's discovery_id, kept to detect duplicates", nullable=False),
         col("user_key", KEY, "FK to dim_users", nullable=False, pii=True),
+        col("user_bucket", T.IntegerType(), USER_BUCKET_COMMENT),
         col("content_key", KEY, "FK to dim_content", nullable=False),
         col("date_key", T.IntegerType(), "FK to dim_date: the event's UTC hour", nullable=False),
         col("discovery_source", T.StringType(), "for_you, following, search, ... or other", nullable=False),

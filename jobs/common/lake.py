@@ -28,8 +28,10 @@ def checkpoint_path(lake: str, query: str) -> str:
 
 
 def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> None:
-    """Create the table from its spec unless it exists (comments, partitioning, properties)."""
+    """Create the table from its spec unless it exists (comments, partitioning, properties); an
+    existing table gets the columns the spec added since (`maintain` brings its properties)."""
     if DeltaTable.isDeltaTable(spark, table_path(lake, spec)):
+        add_missing_columns(spark, lake, spec)
         return  # cheaper than the builder's own check, which plans a CREATE every time
     builder = (
         DeltaTable.createIfNotExists(spark)
@@ -42,6 +44,23 @@ def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> None:
     for key, value in spec.table_properties.items():
         builder = builder.property(key, value)
     builder.execute()
+
+
+def add_missing_columns(spark: SparkSession, lake: str, spec: TableSpec) -> list[str]:
+    """ALTER TABLE ... ADD COLUMNS for the spec's columns an existing table lacks, each at its place
+    (AFTER the column before it): a lake written by older code takes the new code's rows. Delta adds
+    them nullable; the rows already there read null until something fills them (see `maintain`)."""
+    present = set(spark.read.format("delta").load(table_path(lake, spec)).columns)
+    missing = []
+    for position, field in enumerate(spec.schema.fields):
+        if field.name in present:
+            continue
+        place = "FIRST" if position == 0 else f"AFTER `{spec.schema.fields[position - 1].name}`"
+        comment = field.metadata.get("comment", "").replace("'", "\\'")
+        spark.sql(f"ALTER TABLE delta.`{table_path(lake, spec)}` ADD COLUMNS "
+                  f"(`{field.name}` {field.dataType.simpleString()} COMMENT '{comment}' {place})")
+        missing.append(field.name)
+    return missing
 
 
 def conform(frame: DataFrame, spec: TableSpec, *extra: str) -> DataFrame:

@@ -62,6 +62,19 @@ def to_discovery_facts(valid: DataFrame, ingested_at: dt.datetime) -> DataFrame:
     )
 
 
+def user_bucket(user_key: str | Column, buckets: int) -> Column:
+    """The user's bucket, 0..buckets-1: pmod(xxhash64(user_id), buckets), from the key that already is
+    that hash. Coarse on purpose: many users share a bucket, so it identifies no one and may sit in
+    Delta's file statistics, where it lets an erasure skip the files a user's rows are not in."""
+    key = F.col(user_key) if isinstance(user_key, str) else user_key
+    return F.pmod(key, F.lit(buckets)).cast("int")
+
+
+def with_user_bucket(facts: DataFrame, buckets: int) -> DataFrame:
+    """Event facts with `user_bucket` (schemas/tables.py: the erasure-friendly layout)."""
+    return facts.withColumn("user_bucket", user_bucket("user_key", buckets))
+
+
 def drop_duplicate_deliveries(facts: DataFrame, loaded_ids: DataFrame, id_key: str) -> DataFrame:
     """Keep one row per event_id (the earliest file's), and none whose event_id the table holds.
 
