@@ -12,9 +12,18 @@ from schemas.spec import TableSpec, col
 
 KEY = T.LongType()
 
+# Deletion vectors (TableSpec.deletion_vectors), chosen per table by its writes and its readers:
+# - event facts, daily facts, quarantine, change logs, ops: appended or replaced per day; an erasure
+#   must rewrite the files a user's rows sit in anyway (the purge), so vectors would only add a step;
+# - dimensions and history, MERGEd by every dims run: off too. Measured (benchmarks/deletion_vectors.py,
+#   1 M users): vectors make a 1,000-user DELETE about 2x faster but need a purge that costs as much
+#   before the erasure is physical, and a dims-like MERGE only about 15% faster (its join dominates),
+#   while the analysts' delta-rs readers cannot open a table whose protocol lists them at all.
+MERGED_DIMENSION_DVS = False
+
 # The event facts' erasure-friendly layout. user_id and user_key are personal, so Delta keeps no
 # statistics on them (TableSpec.stats_columns) and cannot skip files by them; user_bucket is a
-# coarse, non-identifying hash of the user (thousands of users share a bucket) that does carry
+# coarse, non-identifying hash of the user (users / user_buckets of them share each bucket) that does carry
 # min/max statistics. `maintain` Z-orders the facts on it, so one user's rows of a day sit in few
 # files and an erasure that filters on the bucket (as well as on the key) rewrites only those.
 # Filled by the ingest (jobs/transforms/facts.py with_user_bucket); null only in rows written
@@ -25,6 +34,7 @@ dim_users = TableSpec(
     name="dim_users",
     kind="dimension",
     comment="Users, current state: one row per user (creators and consumers).",
+    deletion_vectors=MERGED_DIMENSION_DVS,
     schema=T.StructType([
         col("user_key", KEY, "Surrogate key: xxhash64 of user_id", nullable=False, pii=True),
         col("user_id", T.StringType(), "Natural key from the app", nullable=False, pii=True),
@@ -44,6 +54,7 @@ dim_users_history = TableSpec(
     name="dim_users_history",
     kind="history",
     comment="Attribute history of users (type 2): creator tier, user type and region over time.",
+    deletion_vectors=MERGED_DIMENSION_DVS,
     schema=T.StructType([
         col("user_key", KEY, "Surrogate key of the user", nullable=False, pii=True),
         col("user_id", T.StringType(), "Natural key of the user", nullable=False, pii=True),
@@ -60,6 +71,7 @@ dim_content = TableSpec(
     name="dim_content",
     kind="dimension",
     comment="Videos, current state: one row per video, linked to its creator.",
+    deletion_vectors=MERGED_DIMENSION_DVS,
     schema=T.StructType([
         col("content_key", KEY, "Surrogate key: xxhash64 of content_id", nullable=False),
         col("content_id", T.StringType(), "Natural key of the video", nullable=False),

@@ -14,6 +14,7 @@ from jobs.transforms.facts import (
     to_engagement_facts,
     to_quarantine_rows,
     unreadable_file_rows,
+    with_user_bucket,
 )
 from schemas import TABLES
 from tests.timezones import as_utc, utc
@@ -293,3 +294,12 @@ def test_unreadable_file_rows(spark):
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
     assert actual.unionByName(to_quarantine_rows(
         spark.createDataFrame([], BAD), "engagements", ingested_at, 4)).count() == 2  # the columns line up
+
+
+def test_with_user_bucket_is_the_user_key_modulo_the_bucket_count(spark):
+    """pmod(xxhash64(user_id), N): never negative, the same for every row of a user, null key null."""
+    facts = spark.createDataFrame([("u1", 5), ("u2", -7), ("u3", 1024 * 3 + 9), ("u4", None)],
+                                  "user_id string, user_key long")
+    expected = spark.createDataFrame([("u1", 5, 5), ("u2", -7, 1017), ("u3", 3081, 9), ("u4", None, None)],
+                                     "user_id string, user_key long, user_bucket int")
+    assert_df_equality(facts.transform(with_user_bucket, 1024), expected, ignore_row_order=True)
