@@ -108,13 +108,11 @@ def files_per_partition(spark: SparkSession, table: LakeTable, small_below: int)
     """partition value -> (files, files smaller than `small_below` bytes); read from the log only."""
     partition = (F.col("partitionValues")[table.spec.partition_by[0]] if table.spec.partition_by
                  else F.lit(UNPARTITIONED))
-    rows = (
-        data_files(spark, table.path)
-        .groupBy(partition.alias("partition"))
-        .agg(F.count("*").alias("files"), F.count_if(F.col("size") < small_below).alias("small"))
-        .collect()
-    )
-    return {row["partition"]: (row["files"], row["small"]) for row in rows}
+    counts: dict[str, tuple[int, int]] = {}
+    for row in data_files(spark, table.path).select(partition.alias("partition"), "size").collect():
+        files, small = counts.get(row["partition"], (0, 0))
+        counts[row["partition"]] = (files + 1, small + int(row["size"] < small_below))
+    return counts
 
 
 @contextlib.contextmanager

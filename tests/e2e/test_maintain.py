@@ -24,8 +24,11 @@ pytestmark = pytest.mark.e2e
 EVENT_FACTS = ("fact_content_engagements", "fact_discovery_events")
 ANALYST_KINDS = ("fact", "dimension", "history")
 DAYS = (1, 2)
-ENGAGEMENT_FILES, DISCOVERY_FILES = 3, 2
+ENGAGEMENT_FILES, DISCOVERY_FILES = 2, 2  # one micro-batch each: 2+ files in every partition
 ZERO_RETENTION = ["--set", "maintain.vacuum_floor_hours=0", "--set", "maintain.defaults.vacuum_retention_hours=0"]
+# The kinds no test here looks at are left alone (same code path as the others; it saves time).
+UNTESTED_KINDS = [f"maintain.kinds.{kind}.{step}=false" for kind in ("ops", "changelog", "quarantine")
+                  for step in ("compact", "vacuum", "checkpoint")]
 
 
 def discovery(producer: Landing, serial: int, day: int) -> str:
@@ -98,11 +101,11 @@ def build_maintained_lake(spark, tmp_path_factory, capsys) -> Maintained:
     lake_args = ["--lake", str(lake)]
     run(ingest, spark, capsys, "--landing", str(landing), *lake_args, "--once", "--set", "ingest.max_files_per_trigger=1")
     run(dims, spark, capsys, "--landing", str(landing), *lake_args)
-    first_day, last_day = (days_ago(max(DAYS)).date().isoformat(), days_ago(min(DAYS)).date().isoformat())
-    run(daily, spark, capsys, *lake_args, "--from", first_day, "--to", last_day)
+    run(daily, spark, capsys, *lake_args, "--date", days_ago(min(DAYS)).date().isoformat())
 
     before = snapshot(spark, lake)
-    return Maintained(lake, before, run(maintain, spark, capsys, *lake_args, *ZERO_RETENTION))
+    lean = [arg for setting in UNTESTED_KINDS for arg in ("--set", setting)]
+    return Maintained(lake, before, run(maintain, spark, capsys, *lake_args, *ZERO_RETENTION, *lean))
 
 
 def test_compaction_leaves_one_file_per_partition_and_every_row(spark, maintained):
@@ -123,7 +126,8 @@ def test_compaction_leaves_one_file_per_partition_and_every_row(spark, maintaine
 def test_vacuum_leaves_no_replaced_file_beyond_the_retention(spark, maintained):
     for name in EVENT_FACTS:  # compaction replaced files, which the vacuum (retention 0) deleted
         assert maintained.report["per_table"][name]["files_before"] > maintained.report["per_table"][name]["files_after"]
-    for spec in existing_tables(spark, str(maintained.lake)):
+    vacuumed = [spec for spec in existing_tables(spark, str(maintained.lake)) if spec.kind in ANALYST_KINDS]
+    for spec in vacuumed:
         live = referenced_files(spark, str(maintained.lake / spec.name))
         assert data_files_on_disk(maintained.lake / spec.name) == live, spec.name
         assert maintained.report["per_table"][spec.name]["vacuum_retention_hours"] == 0

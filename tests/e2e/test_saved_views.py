@@ -78,8 +78,9 @@ CONTENT_IDS = {101: "v1", 102: "v2", 103: "v3", 104: "v4"}
 
 
 def engagement_row(event: str, user: int, content: int, kind: int, hour: int):
+    """A fact row; the small user keys are their own user_bucket (pmod(key, 1024))."""
     when = at(D2, hour)
-    return (int(event[1:]), event, user, content, kind, hour_key(D2, hour), when, 10.0, 50.0, "for_you",
+    return (int(event[1:]), event, user, user, content, kind, hour_key(D2, hour), when, 10.0, 50.0, "for_you",
             USER_IDS[user], CONTENT_IDS[content], None, "e.jsonl", when, D2)
 
 
@@ -97,7 +98,7 @@ ENGAGEMENTS = [
 def discovery_row(event: str, user: int, content: int, source: str, position: int, clicked: bool,
                   seconds: float | None):
     when = at(D2, 10)
-    return (int(event[1:]), event, user, content, hour_key(D2, 10), source, position, when, clicked, seconds,
+    return (int(event[1:]), event, user, user, content, hour_key(D2, 10), source, position, when, clicked, seconds,
             None, None, USER_IDS[user], CONTENT_IDS[content], "d.jsonl", when, D2)
 
 
