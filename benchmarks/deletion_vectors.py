@@ -71,14 +71,14 @@ def timed(action) -> float:
 def one_round(spark: SparkSession, base: str, path: str, rows: int, with_dvs: bool) -> dict:
     shutil.rmtree(path, ignore_errors=True)
     shutil.copytree(base, path)
-    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.enableDeletionVectors' = '{str(with_dvs).lower()}')")
+    enabled = str(with_dvs).lower()
+    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.enableDeletionVectors' = '{enabled}')")
     table = DeltaTable.forPath(spark, path)
     step = max(rows // DELETED_USERS, 1)
     doomed = [f"user_{n}" for n in range(0, rows, step)][:DELETED_USERS]
     figures = {"delete_s": timed(lambda: table.delete(F.col("user_id").isin(doomed)))}
     metrics = last_metrics(spark, path)
     figures["delete_mb"] = int(metrics.get("numAddedBytes", 0)) / MB
-    figures["delete_files"] = int(metrics.get("numRemovedFiles", 0)) + int(metrics.get("numDeletionVectorsAdded", 0))
 
     changed = users(spark, rows // 3, int(rows * CHANGED_SHARE), salt="changed")
     new = users(spark, rows, int(rows * NEW_SHARE))

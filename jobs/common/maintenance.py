@@ -133,6 +133,7 @@ def maintain_policy(conf: Conf) -> MaintainPolicy:
         user_buckets=user_buckets(conf),
         target_file_bytes=_whole("target_file_mb", section.get("target_file_mb"), 1) * BYTES_PER_MB,
         vacuum_floor_hours=floor,
-        vacuum_listing_parallelism=_whole("vacuum_listing_parallelism", section.get("vacuum_listing_parallelism"), 1),
+        vacuum_listing_parallelism=_whole("vacuum_listing_parallelism",
+                                          section.get("vacuum_listing_parallelism"), 1),
         tables=tables,
     )

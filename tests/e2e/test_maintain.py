@@ -96,10 +96,12 @@ def build_maintained_lake(spark, tmp_path_factory, capsys) -> Maintained:
         events = [producer.engagement(days_ago(DAYS[i % len(DAYS)], 6 + i % 12)) for i in range(30)]
         producer.write("engagements", f"e{n}.jsonl", producer.good_lines(events))
     for n in range(DISCOVERY_FILES):
-        producer.write("discovery", f"d{n}.jsonl", [discovery(producer, n * 100 + i, DAYS[i % 2]) for i in range(20)])
+        producer.write("discovery", f"d{n}.jsonl",
+                       [discovery(producer, n * 100 + i, DAYS[i % 2]) for i in range(20)])
 
     lake_args = ["--lake", str(lake)]
-    run(ingest, spark, capsys, "--landing", str(landing), *lake_args, "--once", "--set", "ingest.max_files_per_trigger=1")
+    run(ingest, spark, capsys, "--landing", str(landing), *lake_args, "--once",
+        "--set", "ingest.max_files_per_trigger=1")
     run(dims, spark, capsys, "--landing", str(landing), *lake_args)
     run(daily, spark, capsys, *lake_args, "--date", days_ago(min(DAYS)).date().isoformat())
 
@@ -125,7 +127,8 @@ def test_compaction_leaves_one_file_per_partition_and_every_row(spark, maintaine
 
 def test_vacuum_leaves_no_replaced_file_beyond_the_retention(spark, maintained):
     for name in EVENT_FACTS:  # compaction replaced files, which the vacuum (retention 0) deleted
-        assert maintained.report["per_table"][name]["files_before"] > maintained.report["per_table"][name]["files_after"]
+        report = maintained.report["per_table"][name]
+        assert report["files_before"] > report["files_after"], report
     vacuumed = [spec for spec in existing_tables(spark, str(maintained.lake)) if spec.kind in ANALYST_KINDS]
     for spec in vacuumed:
         live = referenced_files(spark, str(maintained.lake / spec.name))
