@@ -179,3 +179,18 @@ def register_tables(spark: SparkSession, lake: str) -> list[str]:
         spark.read.format("delta").load(table_path(lake, spec)).createOrReplaceTempView(spec.name)
         names.append(spec.name)
     return names
+
+
+def add_missing_columns(spark: SparkSession, lake: str, spec: TableSpec) -> list[str]:
+    """Columns the spec gained after the table was created (appended at the end of the spec), added
+    to the table: an older lake keeps working when a release adds a column."""
+    path = table_path(lake, spec)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return []
+    present = set(spark.read.format("delta").load(path).columns)
+    missing = [f for f in spec.schema.fields if f.name not in present]
+    if missing:
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()} COMMENT '{f.metadata.get('comment', '')}'"
+                            for f in missing)
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
+    return [f.name for f in missing]
