@@ -25,6 +25,7 @@ from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.failpoints import failpoint
 from jobs.common.landing import utc_now
+from jobs.common.lease import writer_lease
 from jobs.common.lake import conform, ensure_table, read_table, table_path, table_version
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
@@ -222,7 +223,8 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
             days = [args.date]
         else:
             days = days_between(args.first, args.last)
-        per_day = {day.isoformat(): compute_day(spark, conf, rules, day, index) for index, day in enumerate(days)}
+        with writer_lease(spark, conf, "daily"):  # a purge waits for the run, and the run for a purge
+            per_day = {day.isoformat(): compute_day(spark, conf, rules, day, index) for index, day in enumerate(days)}
     except Exception as error:  # one line; every day already written is whole, the failed one untouched
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED

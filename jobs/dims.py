@@ -36,7 +36,9 @@ from jobs.common.lake import (
     sync_rows,
     upsert_rows,
 )
+from jobs.common.lease import writer_lease
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
+from jobs.common.retention import sweep_landing
 from jobs.common.spark import start_spark
 from jobs.transforms.changes import (
     history_changes,
@@ -218,16 +220,18 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         for spec in [t for f in feeds for t in f.tables] + [TABLES["quarantine"], TABLES["dim_date"],
                                                             TABLES["dim_engagement_type"]]:
             ensure_table(spark, conf.lake, spec)
-        writers = [run_change_feed(spark, conf, change_feed) for change_feed in feeds]
-        refresh_engagement_types(spark, conf)
-        hours_added = fill_calendar(spark, conf, utc_now().date())
+        with writer_lease(spark, conf, "dims"):  # a purge waits for the run, and the run for a purge
+            writers = [run_change_feed(spark, conf, change_feed) for change_feed in feeds]
+            refresh_engagement_types(spark, conf)
+            hours_added = fill_calendar(spark, conf, utc_now().date())
+        swept = sum(sweep_landing(spark, conf, checkpoint_path(conf.lake, f"dims_{f.feed.name}")) for f in feeds)
     except Exception as error:  # one line for the orchestrator; every commit above is atomic
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
 
     report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in STREAM_RUN_COUNTS})
     report.add(**{w.change_feed.feed.name: dict(w.totals) for w in writers})
-    report.add(calendar_hours_added=hours_added)
+    report.add(calendar_hours_added=hours_added, landing_files_deleted=swept)
     report.emit()
     return cli.EXIT_OK
 

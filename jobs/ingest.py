@@ -1,8 +1,9 @@
 """ingest: Structured Streaming from the landing zone into the Delta fact tables, exactly once.
 
-Every landing line is accepted, dropped as a duplicate delivery, or quarantined with a reason:
-`lines_read = accepted + duplicates + quarantined` for every batch and every run (blank lines
-are counted apart and ignored). Each micro-batch writes its tables with Delta's idempotent
+Every landing line is accepted, dropped as a duplicate delivery, quarantined with a reason, or
+dropped as erased (an event of a user erased after it happened, in flight during the request: see
+jobs/gdpr.py): `lines_read = accepted + duplicates + quarantined + erased` for every batch and
+every run (blank lines are counted apart and ignored). Each micro-batch writes its tables with Delta's idempotent
 writes (txnAppId = the stream's id, txnVersion = the batch id), so a batch replayed after a
 crash changes nothing that was already committed.
 """
@@ -25,6 +26,7 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
+from jobs.common.erasure import read_tombstones
 from jobs.common.failpoints import failpoint, failpoint_soon
 from jobs.common.landing import (
     LandingBatchWriter,
@@ -42,6 +44,8 @@ from jobs.common.lake import (
     retry_on_conflict,
     table_path,
 )
+from jobs.common.lease import writer_lease
+from jobs.common.retention import LandingSweeper
 from jobs.common.maintenance import user_buckets
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
@@ -53,6 +57,7 @@ from jobs.transforms.facts import (
     unreadable_file_rows,
     with_user_bucket,
 )
+from jobs.transforms.erasure import ERASED_FLAG, with_erased_flag
 from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
 from schemas import TABLES, TableSpec
 from schemas.landing import DISCOVERY, ENGAGEMENTS, Feed
@@ -109,6 +114,8 @@ class BatchWriter(LandingBatchWriter):
     def __init__(self, spark: SparkSession, conf: Conf, event_feed: EventFeed, checkpoint: str) -> None:
         super().__init__(spark, conf, event_feed.feed.name, checkpoint)
         self.event_feed = event_feed
+        self.sweeper = LandingSweeper(spark, conf, checkpoint)
+        self._tombstones: DataFrame | None = None
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = utc_now()
@@ -121,11 +128,15 @@ class BatchWriter(LandingBatchWriter):
             log.info("%s batch %s: %s in %.2fs", feed.name, batch_id, what, time.monotonic() - step)
             step = time.monotonic()
 
+        # The erased users' tombstones, read once per batch (none before the first erasure).
+        self._tombstones = read_tombstones(self.spark, self.conf)
         classified, stats, damaged = self._read_batch(batch, batch_id, started)
         lap("classified and cached")
         try:
-            valid = classified.filter(~F.col("is_blank") & F.col("reason").isNull())
-            bad = classified.filter(~F.col("is_blank") & F.col("reason").isNotNull())
+            kept = ~F.col("is_blank") & ~F.col(ERASED_FLAG)
+            valid = classified.filter(kept & F.col("reason").isNull())
+            bad = classified.filter(kept & F.col("reason").isNotNull())
+            erased = self._erased_counts(classified)
             delivered_by_date = {r["event_date"]: r["count"] for r in valid.groupBy("event_date").count().collect()}
             lap("dates counted")
 
@@ -153,14 +164,15 @@ class BatchWriter(LandingBatchWriter):
             lap("accepted rows counted")
 
             # An unreadable file counts as one line read and quarantined (its record), so
-            # lines_read = accepted + duplicates + quarantined still holds.
+            # lines_read = accepted + duplicates + quarantined + erased still holds.
             counts = {
                 "files": stats["files"],
                 "lines_read": stats["lines_read"] + len(damaged),
                 "blank_lines": stats["blank_lines"],
                 "accepted": accepted,
-                "duplicates": stats["valid"] - accepted,
-                "quarantined": stats["quarantined"] + len(damaged),
+                "duplicates": stats["valid"] - erased["valid"] - accepted,
+                "quarantined": stats["quarantined"] - erased["bad"] + len(damaged),
+                "erased": erased["valid"] + erased["bad"],
                 "unreadable_files": len(damaged),
             }
             append_once(self._batch_row(batch_id, counts, started), lake,
@@ -171,11 +183,22 @@ class BatchWriter(LandingBatchWriter):
         finally:
             classified.unpersist()
 
+    def _erased_counts(self, classified: DataFrame) -> dict[str, int]:
+        """Lines dropped as erased, valid and bad apart (no Spark work before any erasure)."""
+        if self._tombstones is None:
+            return {"valid": 0, "bad": 0}
+        erased = ~F.col("is_blank") & F.col(ERASED_FLAG)
+        row = classified.agg(F.count_if(erased & F.col("reason").isNull()).alias("valid"),
+                             F.count_if(erased & F.col("reason").isNotNull()).alias("bad")).first()
+        return row.asDict()
+
     def _classify(self, lines: DataFrame, started: dt.datetime) -> DataFrame:
         feed = self.event_feed.feed
+        salt = self.conf.get("gdpr.salt") if self._tombstones is not None else ""
         return (
             lines.transform(with_blank_flag)
             .transform(classify_lines, feed, self.time_rules.at(started))
+            .transform(with_erased_flag, self._tombstones, salt, feed.time_field)
             .withColumn("event_date", F.to_date(F.col(feed.time_field)))
             # Only a quarantined line needs its raw text: the cache stays a fraction of the input.
             .withColumn("value", F.when(F.col("reason").isNotNull(), F.col("value")))
@@ -259,6 +282,16 @@ class BatchWriter(LandingBatchWriter):
         return self.spark.createDataFrame([tuple(row[c] for c in spec.columns)], spec.schema)
 
 
+def leased(spark: SparkSession, conf: Conf, writer: BatchWriter):
+    """foreachBatch: each micro-batch writes under a writer lease (a purge waits for it, and it for
+    a purge); between batches the landing zone is swept of files past their retention."""
+    def run(batch: DataFrame, batch_id: int) -> None:
+        with writer_lease(spark, conf, f"ingest-{writer.event_feed.feed.name}"):
+            writer(batch, batch_id)
+        writer.sweeper.sweep()
+    return run
+
+
 def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, continuous: bool):
     name = event_feed.feed.name
     checkpoint = checkpoint_path(conf.lake, f"ingest_{name}")
@@ -267,7 +300,7 @@ def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, co
         read_landing_lines(spark, conf, name)
         .writeStream.queryName(f"ingest_{name}")
         .option("checkpointLocation", checkpoint)
-        .foreachBatch(writer)
+        .foreachBatch(leased(spark, conf, writer))
     )
     if continuous:
         stream = stream.trigger(processingTime=f"{int(conf.get('ingest.trigger_seconds'))} seconds")
@@ -307,8 +340,13 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         failures = await_streams(queries, stop_requested)
 
     writers = [writer for _, writer in running]
+    if not failures:
+        for w in writers:
+            w.sweeper.sweep(force=True)
     report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in STREAM_RUN_COUNTS})
+    report.add(erased=sum((w.totals["erased"] for w in writers), 0))
     report.add(unreadable_files=sum((w.totals["unreadable_files"] for w in writers), 0))
+    report.add(landing_files_deleted=sum(w.sweeper.deleted for w in writers))
     report.add(**{w.event_feed.feed.name: dict(w.totals) for w in writers})
     if failures:
         report.emit(status="failed", error="; ".join(failures))

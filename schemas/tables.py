@@ -292,6 +292,8 @@ ops_ingest_batches = TableSpec(
         col("quarantined", T.LongType(), "Lines sent to the quarantine", nullable=False),
         col("started_at", T.TimestampType(), "Batch start", nullable=False),
         col("finished_at", T.TimestampType(), "Batch end", nullable=False),
+        # Added with GDPR erasure (last, so a table created before gains it by ALTER TABLE).
+        col("erased", T.LongType(), "Lines of erased users dropped (in flight during the request); null before erasure existed"),
     ]),
 )
 
@@ -326,6 +328,23 @@ ops_daily_runs = TableSpec(
     ]),
 )
 
+# GDPR erasure's audit trail, and the ingest's tombstone list: one row per erased user and request,
+# holding no personal data (a salted hash of the id stands in for it).
+ops_gdpr_requests = TableSpec(
+    name="ops_gdpr_requests",
+    kind="ops",
+    comment="One row per erased user and request: salted hash, when, what was removed, when purged.",
+    schema=T.StructType([
+        col("request_id", T.StringType(), "The gdpr run that erased the user (one run, one id)", nullable=False),
+        col("user_hash", T.StringType(), "sha256 of the salt, ':' and the user_id (gdpr.salt)", nullable=False),
+        col("requested_at", T.TimestampType(), "When the request was recorded: events before it are erased", nullable=False),
+        col("tables_touched", T.ArrayType(T.StringType()), "Tables rows were removed from (archive.<name> under the archive root)"),
+        col("rows_removed", T.MapType(T.StringType(), T.LongType()), "Rows removed per table, for the whole request"),
+        col("purge_due_at", T.TimestampType(), "When the physical purge is due (requested_at + gdpr.purge_delay_hours)", nullable=False),
+        col("purged_at", T.TimestampType(), "When the touched tables were purged; null while pending"),
+    ]),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     dim_users,
     dim_users_history,
@@ -342,6 +361,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     ops_daily_runs,
     cdc_users,
     cdc_content,
+    ops_gdpr_requests,
 )
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in ALL_TABLES}

@@ -1,0 +1,191 @@
+"""Leases under <lake>/_leases: who is writing the lake now, so a physical purge never races a writer.
+
+A writer (an ingest micro-batch, a dims run, a daily run) holds a `writer` lease while it writes;
+the purge holds a `purge` lease. Each is a small JSON file (job, host, pid, when acquired, last
+heartbeat) that a daemon thread rewrites every third of the lease time, and that is deleted on
+release. A lease whose heartbeat is older than `gdpr.lease_seconds` is stale (its holder died, e.g.
+SIGKILL) and counts for nothing.
+
+The two sides exclude each other the way two flags do: each writes its own lease first, then looks
+for the other side's. A writer that finds a live purge lease withdraws and waits for it to end; a
+purge that finds a live writer lease withdraws and refuses. At least one of two that start together
+sees the other, so a purge never runs beside a writer. Files go through the Hadoop filesystem API,
+so the same code works on a local lake and on an object store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Iterator
+
+from pyspark.sql import SparkSession
+
+from jobs.common.config import Conf, join_path
+
+LEASES = "_leases"
+WRITER = "writer"
+PURGE = "purge"
+
+
+class WriterActive(RuntimeError):
+    """A purge was asked for while a writer holds a live lease."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    kind: str
+    job: str
+    host: str
+    pid: int
+    acquired_at: float
+    heartbeat_at: float
+
+    def describe(self, now: float) -> str:
+        return f"{self.job} (pid {self.pid} on {self.host}, heartbeat {now - self.heartbeat_at:.0f} s ago)"
+
+
+class _Files:
+    """The lease directory through Hadoop's FileSystem (the JVM's), small text files only."""
+
+    def __init__(self, spark: SparkSession, lake: str) -> None:
+        jvm = spark.sparkContext._jvm
+        self._path = jvm.org.apache.hadoop.fs.Path
+        self.root = self._path(join_path(lake, LEASES))
+        self.fs = self.root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        self._jvm = jvm
+
+    def write(self, name: str, text: str) -> None:
+        stream = self.fs.create(self._path(self.root, name), True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+
+    def delete(self, name: str) -> None:
+        self.fs.delete(self._path(self.root, name), False)
+
+    def read_all(self, prefix: str) -> list[str]:
+        if not self.fs.exists(self.root):
+            return []
+        texts = []
+        for status in self.fs.listStatus(self.root):
+            name = status.getPath().getName()
+            if not name.startswith(prefix) or not name.endswith(".json"):
+                continue
+            try:
+                stream = self.fs.open(status.getPath())
+                try:
+                    texts.append(self._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+                finally:
+                    stream.close()
+            except Exception:  # released between the listing and the read
+                continue
+        return texts
+
+
+def live_leases(spark: SparkSession, conf: Conf, kind: str, now: float | None = None) -> list[Lease]:
+    """The leases of this kind whose heartbeat is recent enough to count."""
+    now = time.time() if now is None else now
+    ttl = float(conf.get("gdpr.lease_seconds"))
+    leases = []
+    for text in _Files(spark, conf.lake).read_all(f"{kind}-"):
+        try:
+            lease = Lease(**json.loads(text))
+        except (ValueError, TypeError):
+            continue  # a file caught half-written: the next look reads it whole
+        if now - lease.heartbeat_at < ttl:
+            leases.append(lease)
+    return leases
+
+
+class _Held:
+    """One lease file, kept fresh by a daemon thread until released."""
+
+    def __init__(self, spark: SparkSession, conf: Conf, kind: str, job: str) -> None:
+        self.files = _Files(spark, conf.lake)
+        self.name = f"{kind}-{job}-{uuid.uuid4().hex}.json"
+        self.interval = float(conf.get("gdpr.lease_seconds")) / 3
+        now = time.time()
+        self.lease = Lease(kind, job, socket.gethostname(), os.getpid(), now, now)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{job}", daemon=True)
+
+    def acquire(self) -> None:
+        self.files.write(self.name, json.dumps(self.lease.__dict__))
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            beat = Lease(**{**self.lease.__dict__, "heartbeat_at": time.time()})
+            try:
+                self.files.write(self.name, json.dumps(beat.__dict__))
+            except Exception:  # noqa: BLE001 (a missed beat: the next one tries again)
+                continue
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.files.delete(self.name)
+
+
+@contextlib.contextmanager
+def writer_lease(spark: SparkSession, conf: Conf, job: str) -> Iterator[None]:
+    """Hold a writer lease while writing; wait (up to `gdpr.purge_wait_seconds`) while a purge runs."""
+    deadline = time.monotonic() + float(conf.get("gdpr.purge_wait_seconds"))
+    while True:
+        held = _Held(spark, conf, WRITER, job)
+        held.acquire()
+        purges = live_leases(spark, conf, PURGE)
+        if not purges:
+            break
+        held.release()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{job}: a purge still holds the lake: {purges[0].describe(time.time())}")
+        time.sleep(1.0)
+    try:
+        yield
+    finally:
+        held.release()
+
+
+@contextlib.contextmanager
+def purge_lease(spark: SparkSession, conf: Conf, job: str = "purge") -> Iterator[None]:
+    """Hold the purge lease; raise WriterActive (holding nothing) when a writer is active."""
+    held = _Held(spark, conf, PURGE, job)
+    held.acquire()
+    writers = live_leases(spark, conf, WRITER)
+    if writers:
+        held.release()
+        now = time.time()
+        raise WriterActive("a writer is active: " + "; ".join(w.describe(now) for w in writers))
+    try:
+        yield
+    finally:
+        held.release()
+
+
+def wait_for_writers_started_before(spark: SparkSession, conf: Conf, moment: dt.datetime) -> None:
+    """Wait until every writer that acquired its lease before `moment` has released it (or died).
+
+    The gdpr job's barrier: a writer that started before the erasure request was recorded may have
+    read the tombstones before they held the request; one that starts later cannot.
+    """
+    cutoff = moment.timestamp()
+    deadline = time.monotonic() + float(conf.get("gdpr.purge_wait_seconds"))
+    while True:
+        earlier = [w for w in live_leases(spark, conf, WRITER) if w.acquired_at <= cutoff]
+        if not earlier:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("writers that started before the request are still running: "
+                               + "; ".join(w.describe(time.time()) for w in earlier))
+        time.sleep(1.0)

@@ -1,0 +1,106 @@
+"""The pure parts of GDPR erasure: rules, ids, tombstones, the in-flight flag, landing retention."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from jobs.common.retention import expired_files, source_log_entries
+from jobs.gdpr import requested_ids
+from jobs.transforms.erasure import (
+    ERASURE_RULES,
+    latest_requests,
+    requested_users,
+    user_hash,
+    user_hash_hex,
+    with_erased_flag,
+)
+from schemas import ALL_TABLES, TABLES
+from tests.timezones import utc
+
+SALT = "pepper"
+
+
+def test_every_table_with_personal_columns_has_an_erasure_rule_on_its_own_columns():
+    holding_ids = {spec.name for spec in ALL_TABLES if spec.pii_columns}
+    assert holding_ids <= set(ERASURE_RULES), holding_ids - set(ERASURE_RULES)
+    for name, rule in ERASURE_RULES.items():
+        for column in re.findall(r"\bt\.(\w+)", rule.condition):
+            assert column in TABLES[name].columns, (name, column)
+
+
+def test_surrogate_keys_are_personal_so_they_stay_out_of_file_statistics():
+    for spec in ALL_TABLES:
+        for column in ("user_key", "creator_user_key", "user_id", "creator_id", "creator_user_id", "raw_line"):
+            if column in spec.columns:
+                assert column in spec.pii_columns and column not in spec.stats_columns, (spec.name, column)
+
+
+def test_requested_ids_are_trimmed_deduplicated_and_comments_skipped(tmp_path):
+    requests = tmp_path / "requests.txt"
+    requests.write_text("# ticket 42\n u1 \n\nu2\nu1\n", encoding="utf-8")
+    assert requested_ids([], str(requests)) == ["u1", "u2"]
+    assert requested_ids(["b", "a", "b", " "], None) == ["a", "b"]
+
+
+def test_the_salted_hash_is_the_same_in_python_and_in_spark(spark):
+    assert user_hash_hex("u1", SALT) == hashlib.sha256(b"pepper:u1").hexdigest()
+    assert user_hash_hex("u1", SALT) != user_hash_hex("u1", "other salt")
+    row = spark.createDataFrame([("u1",)], "user_id string").select(user_hash(F.col("user_id"), SALT)).first()
+    assert row[0] == user_hash_hex("u1", SALT)
+
+
+def test_requested_users_carry_the_surrogate_key_of_each_id_once(spark):
+    users = requested_users(spark, ["u2", "u1", "u2"])
+    expected = spark.createDataFrame([("u1",), ("u2",)], "user_id string").select(
+        "user_id", F.xxhash64("user_id").alias("user_key"))
+    assert_df_equality(users, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_in_flight_lines_of_erased_users_before_their_request_are_flagged(spark):
+    request = utc(2026, 11, 20, 12)
+    audit = spark.createDataFrame(
+        [(user_hash_hex("gone", SALT), utc(2026, 11, 19)), (user_hash_hex("gone", SALT), request)],
+        "user_hash string, requested_at timestamp")
+    tombstones = latest_requests(audit)
+    schema = "value string, user_id string, event_timestamp timestamp, reason string"
+    lines = spark.createDataFrame([
+        ('{"user_id":"gone"}', "gone", utc(2026, 11, 20, 11), None),          # before: erased
+        ('{"user_id":"gone"}', "gone", utc(2026, 11, 20, 13), None),          # after: a returning user
+        ('{"user_id": "gone", "content_id": ', None, None, "malformed_json"),  # salvaged, no time: erased
+        ('{"user_id":"kept"}', "kept", utc(2026, 11, 20, 11), None),          # someone else
+        ("[1, 2]", None, None, "malformed_json"),                              # nobody
+    ], schema)
+    flagged = with_erased_flag(lines, tombstones, SALT, "event_timestamp")
+    expected = lines.withColumn("is_erased", F.col("value").isNotNull()).limit(0).union(spark.createDataFrame([
+        ('{"user_id":"gone"}', "gone", utc(2026, 11, 20, 11), None, True),
+        ('{"user_id":"gone"}', "gone", utc(2026, 11, 20, 13), None, False),
+        ('{"user_id": "gone", "content_id": ', None, None, "malformed_json", True),
+        ('{"user_id":"kept"}', "kept", utc(2026, 11, 20, 11), None, False),
+        ("[1, 2]", None, None, "malformed_json", False),
+    ], schema + ", is_erased boolean"))
+    assert_df_equality(flagged, expected, ignore_row_order=True, ignore_nullable=True)
+    assert with_erased_flag(lines, None, SALT, "event_timestamp").where("is_erased").count() == 0
+
+
+def test_landing_files_expire_with_the_commit_of_their_batch():
+    entries = [("file:/l/a", 0), ("file:/l/b", 1), ("file:/l/c", 2), ("file:/l/d", 3)]
+    hour = 3600.0
+    # Spark kept the commits of batches 1 and 2 only (0's was purged); 3 has not committed.
+    commits = {1: 10 * hour, 2: 20 * hour}
+    assert expired_files(entries, commits, cutoff=5 * hour) == []
+    assert expired_files(entries, commits, cutoff=10 * hour) == ["file:/l/a", "file:/l/b"]
+    assert expired_files(entries, commits, cutoff=100 * hour) == ["file:/l/a", "file:/l/b", "file:/l/c"]
+    assert expired_files(entries, {}, cutoff=100 * hour) == []
+
+
+def test_source_log_entries_read_plain_and_compacted_files():
+    plain = 'v1\n{"path":"file:///l/a.jsonl","timestamp":1,"batchId":4}\n'
+    compact = 'v1\n{"path":"file:///l/x","timestamp":1,"batchId":0}\n{"path":"file:///l/y","timestamp":2,"batchId":9}\n'
+    assert source_log_entries(plain, 4) == [("file:///l/a.jsonl", 4)]
+    assert source_log_entries(compact, 9) == [("file:///l/x", 0), ("file:///l/y", 9)]
+    assert source_log_entries('v1\n{"path":"file:///l/z"}\n', 7) == [("file:///l/z", 7)]
+
