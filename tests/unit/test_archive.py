@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from chispa import assert_df_equality
 
+from jobs import archive
 from jobs.common.lake import delete_matching_rows, ensure_table, read_if_table, table_path
 from jobs.transforms.archive import archive_cutoff, union_hot_and_archive
 from schemas import TABLES
@@ -73,3 +75,23 @@ def test_delete_matching_rows_removes_only_the_rows_given_in_the_partition_given
     left = spark.read.format("delta").load(table_path(lake, spec)).select("event_date", "batch_id")
     expected = spark.createDataFrame([(DAY, 3), (OTHER_DAY, 1)], "event_date date, batch_id long")
     assert_df_equality(left, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+
+
+def fake_lake(root) -> str:
+    """A directory the launcher takes for a lake (a table with a non-empty log), no Spark involved."""
+    (root / "fact_content_engagements" / "_delta_log").mkdir(parents=True)
+    (root / "fact_content_engagements" / "_delta_log" / "00000000000000000000.json").write_text("{}")
+    return str(root)
+
+
+def test_bad_arguments_exit_2_before_spark(tmp_path, capsys):
+    lake = fake_lake(tmp_path)
+    for argv, message in [
+        (["--lake", lake, "--before", "2026-13-01"], "is not a date"),
+        (["--lake", lake, "--set", "ingest.hot_days=-1"], "ingest.hot_days must be"),
+        (["--lake", str(tmp_path / "nowhere")], "does not exist"),
+    ]:
+        with pytest.raises(SystemExit) as exit_info:
+            archive.main(argv)  # no spark= given: reaching Spark would start a session
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
