@@ -17,11 +17,12 @@ is retried on conflicts with a concurrent writer (ingest, gdpr). Aggregates stay
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from dataclasses import dataclass
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common import cli
@@ -33,7 +34,6 @@ from jobs.common.lake import (
     ensure_table,
     insert_new_rows,
     read_if_table,
-    read_table,
     retry_on_conflict,
     table_path,
 )
@@ -64,7 +64,8 @@ class Moved:
     rows_removed: int = 0   # deleted from hot, each held by the archive
 
     def as_report(self) -> dict[str, int]:
-        return {"partitions": self.partitions, "rows_archived": self.rows_archived, "rows_removed": self.rows_removed}
+        return {"partitions": self.partitions, "rows_archived": self.rows_archived,
+                "rows_removed": self.rows_removed}
 
 
 class Archiver:
@@ -75,13 +76,13 @@ class Archiver:
         self.retries = int(conf.get("archive.write_retries"))
         self.moves = 0
 
-    def archive_table(self, spec: TableSpec, cutoff) -> Moved:
+    def archive_table(self, spec: TableSpec, cutoff: dt.date) -> Moved:
         moved = Moved()
         hot = read_if_table(self.spark, table_path(self.conf.lake, spec))
         if hot is None:
             return moved
-        days = sorted(r["event_date"] for r in
-                      hot.where(F.col("event_date") < F.lit(cutoff)).select("event_date").distinct().collect())
+        old = hot.where(F.col("event_date") < F.lit(cutoff)).select("event_date").distinct()
+        days = sorted(r["event_date"] for r in old.collect())
         if days:
             ensure_table(self.spark, self.conf.archive, spec)
         for day in days:
@@ -92,18 +93,18 @@ class Archiver:
             log.info("%s %s: %s archived, %s removed from hot", spec.name, day, archived, removed)
         return moved
 
-    def move_partition(self, spec: TableSpec, day) -> tuple[int, int]:
+    def move_partition(self, spec: TableSpec, day: dt.date) -> tuple[int, int]:
         lake, archive, identity = self.conf.lake, self.conf.archive, list(ARCHIVED_TABLES[spec.name])
         in_day = F.col("event_date") == F.lit(day)
         partition = f"target.event_date = DATE'{day.isoformat()}'"
 
         def append() -> int:
-            rows = read_table(self.spark, lake, spec).where(in_day).dropDuplicates(identity)
+            rows = self._read(lake, spec).where(in_day).dropDuplicates(identity)
             metrics = insert_new_rows(self.spark, archive, spec, rows, identity, target_filter=partition)
             return int(metrics.get("numTargetRowsInserted", 0))  # {} when the archive held them all
 
         def remove() -> int:
-            held = read_table(self.spark, archive, spec).where(in_day)
+            held = self._read(archive, spec).where(in_day)
             metrics = delete_matching_rows(self.spark, lake, spec, held, identity, target_filter=partition)
             return int(metrics.get("numTargetRowsDeleted", 0))
 
@@ -113,6 +114,9 @@ class Archiver:
         failpoint("archive_removed", self.moves)
         self.moves += 1
         return archived, removed
+
+    def _read(self, root: str, spec: TableSpec) -> DataFrame:
+        return self.spark.read.format("delta").load(table_path(root, spec))
 
 
 def hot_days(conf: Conf) -> int:

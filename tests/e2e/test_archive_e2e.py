@@ -11,6 +11,7 @@ import signal
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.sql import functions as F
 
 from jobs import archive, ingest, sql
 from jobs.common.lake import append_once, read_table, table_version
@@ -43,10 +44,13 @@ def source(spark, tmp_path_factory):
     2 discovery events on an old day and 1 on the recent one."""
     root = tmp_path_factory.mktemp("archive_source")
     producer = Landing(root / "landing")
-    events = [producer.engagement(day_at(days_ago, hour)) for days_ago in (*OLD_DAYS, RECENT_DAY) for hour in (1, 9, 17)]
+    days = (*OLD_DAYS, RECENT_DAY)
+    events = [producer.engagement(day_at(days_ago, hour)) for days_ago in days for hour in (1, 9, 17)]
     producer.write("engagements", "e1.jsonl", producer.good_lines(events))
-    producer.write("discovery", "d1.jsonl", [discovery_line("d-old-1", day_at(12, 3)), discovery_line("d-old-2", day_at(12, 4)),
-                                             discovery_line("d-new-1", day_at(RECENT_DAY, 5))])
+    producer.write("discovery", "d1.jsonl", [
+        discovery_line("d-old-1", day_at(12, 3)), discovery_line("d-old-2", day_at(12, 4)),
+        discovery_line("d-new-1", day_at(RECENT_DAY, 5)),
+    ])
     lake = root / "lake"
     assert ingest.main(["--landing", str(producer.root), "--lake", str(lake), "--once"], spark=spark) == 0
     return producer, lake, sorted(producer.good)
@@ -68,7 +72,12 @@ def run_archive(spark, capsys, lake) -> dict:
 
 def hot_and_archive(spark, lake, spec):
     """Every row the lake holds for `spec`, hot and archived, duplicates kept."""
-    return read_table(spark, str(lake), spec).unionByName(read_table(spark, str(lake / "archive"), spec))
+    return read_table(spark, str(lake), spec).unionByName(archived(spark, lake, spec))
+
+
+def archived(spark, lake, spec):
+    """The archive's table (a read: DeltaTable.isDeltaTable may answer from a stale cached log)."""
+    return spark.read.format("delta").load(str(lake / "archive" / spec.name))
 
 
 def snapshot(spark, lake, spec):
@@ -103,7 +112,7 @@ def test_archive_moves_old_partitions_once_and_ingest_still_drops_their_repeats(
     assert report["fact_discovery_events"] == {"partitions": 1, "rows_archived": 2, "rows_removed": 2}
     old = {day_at(days_ago, 0).date() for days_ago in OLD_DAYS}
     assert dates(read_table(spark, str(lake), ENGAGEMENTS)) == {day_at(RECENT_DAY, 0).date()}
-    assert dates(read_table(spark, str(lake / "archive"), ENGAGEMENTS)) == old
+    assert dates(archived(spark, lake, ENGAGEMENTS)) == old
     for spec in (ENGAGEMENTS, DISCOVERY):  # every row exactly once, unchanged
         assert_same_rows(hot_and_archive(spark, lake, spec), before[spec.name])
 
@@ -111,18 +120,20 @@ def test_archive_moves_old_partitions_once_and_ingest_still_drops_their_repeats(
     archived_event = next(e for e in producer.good.values() if e["event_timestamp"] == iso(day_at(11, 9)))
     late = producer.engagement(day_at(11, 20))
     producer.write("engagements", "e2.jsonl", producer.repeat([archived_event]) + producer.good_lines([late]))
-    code, ingested = run_job_in_process(ingest.main, ["--landing", str(producer.root), "--lake", str(lake), "--once",
-                                                      "--feeds", "engagements"], spark, capsys)
+    ingest_args = ["--landing", str(producer.root), "--lake", str(lake), "--once", "--feeds", "engagements"]
+    code, ingested = run_job_in_process(ingest.main, ingest_args, spark, capsys)
     assert code == 0 and (ingested["accepted"], ingested["duplicates"]) == (1, 1), ingested
 
     # A hot copy of an archived row (a repeat delivery that raced the archival) is hidden by the view.
-    archived_row = read_table(spark, str(lake / "archive"), ENGAGEMENTS).where(f"event_id = '{archived_event['event_id']}'")
+    archived_row = (archived(spark, lake, ENGAGEMENTS)
+                    .where(F.col("event_id") == archived_event["event_id"]))
     append_once(archived_row, str(lake), ENGAGEMENTS, "test-race", 0)
     assert event_ids_in_view(capsys, spark, lake, "fact_content_engagements_all") == sorted(producer.good)
 
     report = run_archive(spark, capsys, lake)  # moves the late event, removes the hot copy
     assert report["fact_content_engagements"] == {"partitions": 1, "rows_archived": 1, "rows_removed": 2}
-    assert sorted(r["event_id"] for r in hot_and_archive(spark, lake, ENGAGEMENTS).collect()) == sorted(producer.good)
+    held = hot_and_archive(spark, lake, ENGAGEMENTS).select("event_id").collect()
+    assert sorted(r["event_id"] for r in held) == sorted(producer.good)
 
 
 def test_archive_killed_between_its_commits_then_rerun_keeps_every_row_once(spark, capsys, source, lake):
@@ -136,12 +147,12 @@ def test_archive_killed_between_its_commits_then_rerun_keeps_every_row_once(spar
     assert crashed.returncode == -signal.SIGKILL, output
     assert not any(line.startswith('{"job"') for line in crashed.stdout.splitlines()), output
     in_both = read_table(spark, str(lake), ENGAGEMENTS).join(
-        read_table(spark, str(lake / "archive"), ENGAGEMENTS).select("event_id"), on="event_id", how="left_semi")
+        archived(spark, lake, ENGAGEMENTS).select("event_id"), on="event_id", how="left_semi")
     assert dates(in_both) == {day_at(11, 0).date()}, output
 
-    register_archive_views(spark, str(lake), str(lake / "archive"))  # what `sql` does (shown in the test above)
-    shown = sorted(r["event_id"] for r in spark.table("fact_content_engagements_all").select("event_id").collect())
-    assert shown == event_ids
+    register_archive_views(spark, str(lake), str(lake / "archive"))  # as `sql` does (the test above)
+    shown = spark.table("fact_content_engagements_all").select("event_id").collect()
+    assert sorted(r["event_id"] for r in shown) == event_ids
 
     report = run_archive(spark, capsys, lake)
     assert report["fact_content_engagements"] == {"partitions": 1, "rows_archived": 0, "rows_removed": 3}

@@ -64,7 +64,8 @@ def test_delete_matching_rows_removes_only_the_rows_given_in_the_partition_given
     spec, lake = TABLES["ops_ingest_arrivals"], str(tmp_path)
     ensure_table(spark, lake, spec)
     at = dt.datetime(2026, 8, 3, tzinfo=dt.timezone.utc)
-    rows = [("engagements", day, n, True, "app", n, at) for day, n in ((DAY, 1), (DAY, 2), (DAY, 3), (OTHER_DAY, 1))]
+    held = ((DAY, 1), (DAY, 2), (DAY, 3), (OTHER_DAY, 1))
+    rows = [("engagements", day, n, True, "app", n, at) for day, n in held]
     spark.createDataFrame(rows, spec.schema).write.format("delta").mode("append").save(table_path(lake, spec))
     given = spark.createDataFrame([(DAY, 1), (DAY, 2), (OTHER_DAY, 1)], "event_date date, batch_id long")
 
