@@ -41,6 +41,7 @@ from jobs.common.lake import (
     append_once,
     checkpoint_path,
     ensure_table,
+    read_if_table,
     retry_on_conflict,
     table_path,
 )
@@ -238,13 +239,18 @@ class BatchWriter(LandingBatchWriter):
         return classified, stats, damaged or {}
 
     def _new_facts(self, valid: DataFrame, dates: list[dt.date], ingested_at: dt.datetime) -> DataFrame:
-        """The batch's fact rows, less repeat deliveries (within the batch and already loaded)."""
+        """The batch's fact rows, less repeat deliveries (within the batch and already loaded, hot or
+        archived: the archive's partitions of the batch's dates, when it has the table)."""
         table, id_key = self.event_feed.table, self.event_feed.id_key
+        event, in_dates = [id_key, "event_id"], F.col("event_date").isin(dates)
         loaded_ids = (
             self.spark.read.format("delta").load(table_path(self.conf.lake, table))
-            .where(F.col("event_date").isin(dates))
-            .select(id_key, "event_id")
+            .where(in_dates)
+            .select(*event)
         )
+        archived = read_if_table(self.spark, table_path(self.conf.archive, table))
+        if archived is not None:
+            loaded_ids = loaded_ids.unionByName(archived.where(in_dates).select(*event))
         return drop_duplicate_deliveries(self.event_feed.to_facts(valid, ingested_at), loaded_ids, id_key)
 
     def _rows_written(self, table: TableSpec, dates: list[dt.date], ingested_at: dt.datetime) -> int:

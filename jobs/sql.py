@@ -1,5 +1,6 @@
 """sql: Spark SQL over the lake, every table registered under its own name, with the saved views
-of analytics/views/.
+of analytics/views/ and, for each archived fact table, `<table>_archive` and `<table>_all` (hot plus
+archive, every event once: jobs/common/views.register_archive_views).
 
 Results go to stdout (or --output) as an aligned table, CSV or JSON lines; the job's final JSON
 status line follows them, as for every job.
@@ -24,7 +25,7 @@ from jobs.common.config import ConfigError, load_conf
 from jobs.common.lake import register_tables
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
-from jobs.common.views import register_views
+from jobs.common.views import register_archive_views, register_views
 
 FORMATS = ("table", "csv", "json")
 
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("sql")
     spark = spark or start_spark("sql", conf, args.master)
     tables = register_tables(spark, conf.lake)
-    views = register_views(spark)
+    views = register_archive_views(spark, conf.lake, conf.archive) + register_views(spark)
     try:
         result = run_statements(spark, statements)
         rows = collect_rows(result, args.limit + 1)

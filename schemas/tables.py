@@ -369,3 +369,11 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in ALL_TABLES}
 
 def table(name: str) -> TableSpec:
     return TABLES[name]
+
+# The raw event facts that `archive` moves, once older than ingest.hot_days, to tables of the same
+# name, schema and partitioning under the archive root (paths.archive; default <lake>/archive); the
+# columns that identify one event there (a repeat delivery has the same event_date, key and id).
+ARCHIVED_TABLES: dict[str, tuple[str, ...]] = {
+    "fact_content_engagements": ("event_date", "engagement_id", "event_id"),
+    "fact_discovery_events": ("event_date", "discovery_id", "event_id"),
+}

@@ -7,6 +7,7 @@ from typing import Callable, TypeVar
 
 from delta import exceptions as delta_exceptions
 from delta.tables import DeltaMergeBuilder, DeltaTable
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -17,6 +18,8 @@ CHECKPOINTS = "_checkpoints"
 # Delta's Python exceptions are all commit-race conflicts, and they do not share a base class.
 COMMIT_CONFLICTS = tuple(getattr(delta_exceptions, name) for name in delta_exceptions.__all__)
 T = TypeVar("T")
+# What Spark and Delta say when a path holds no Delta table (yet).
+MISSING_TABLE_CONDITIONS = frozenset({"PATH_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "DELTA_TABLE_NOT_FOUND"})
 
 
 def table_path(lake: str, spec: TableSpec | str) -> str:
@@ -142,9 +145,11 @@ def upsert_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame
     return _committed_metrics(spark, lake, spec, merge)
 
 
-def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str]) -> dict:
-    """MERGE that only inserts rows whose key the table lacks (an append that is safe to replay)."""
-    on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
+def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str],
+                    target_filter: str | None = None) -> dict:
+    """MERGE that only inserts rows whose key the table lacks (an append that is safe to replay).
+    `target_filter` (SQL on `target`) limits the rows compared, e.g. to one partition."""
+    on = _match_condition(keys, target_filter)
     merge = (
         _target(spark, lake, spec)
         .merge(conform(rows, spec).alias("source"), on)
@@ -169,6 +174,35 @@ def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFram
                               values={c: f"source.`{c}`" for c in spec.columns})
     )
     return _committed_metrics(spark, lake, spec, merge)
+
+
+def delete_matching_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str],
+                         target_filter: str | None = None) -> dict:
+    """MERGE that deletes the table's rows whose key `rows` holds, and no other (rows that arrived
+    meanwhile stay, unlike a DELETE by predicate). Returns Delta's operation metrics."""
+    merge = (
+        _target(spark, lake, spec)
+        .merge(rows.select(*keys).alias("source"), _match_condition(keys, target_filter))
+        .whenMatchedDelete()
+    )
+    return _committed_metrics(spark, lake, spec, merge)
+
+
+def _match_condition(keys: list[str], target_filter: str | None) -> str:
+    on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
+    return f"({target_filter}) AND {on}" if target_filter else on
+
+
+def read_if_table(spark: SparkSession, path: str) -> DataFrame | None:
+    """The Delta table at `path`, or None when there is none yet. A read, not DeltaTable.isDeltaTable:
+    that answers from the session's cached log, so a long-running job would never see a table that
+    another job created after it first looked."""
+    try:
+        return spark.read.format("delta").load(path)
+    except AnalysisException as error:
+        if error.getCondition() in MISSING_TABLE_CONDITIONS:
+            return None
+        raise
 
 
 def _target(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:

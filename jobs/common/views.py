@@ -6,9 +6,14 @@ import logging
 from pathlib import Path
 
 from pyspark.errors import AnalysisException
+from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from jobs.common.config import PROJECT_ROOT
+from jobs.common.lake import read_if_table, read_table, table_path, table_version
+from jobs.transforms.archive import union_hot_and_archive
+from schemas import TABLES
+from schemas.tables import ARCHIVED_TABLES
 
 ANALYTICS_DIR = PROJECT_ROOT / "analytics"
 VIEWS_DIR = ANALYTICS_DIR / "views"
@@ -43,3 +48,45 @@ def register_views(spark: SparkSession) -> list[str]:
     for name, error in errors.items():
         log.info("view %s not registered: %s", name, str(error).splitlines()[0])
     return names
+
+
+ARCHIVE_VIEW_SUFFIX = "_archive"  # the archive's table, e.g. fact_content_engagements_archive
+ALL_VIEW_SUFFIX = "_all"          # hot plus archive, every event once, e.g. fact_content_engagements_all
+
+
+def register_archive_views(spark: SparkSession, lake: str, archive: str) -> list[str]:
+    """For each archived fact table that the lake has: `<table>_archive` (the archive's table, when
+    archive has made it) and `<table>_all` (hot plus archive, every event once).
+
+    `<table>_all` is a snapshot taken now: the hot table's latest version is read first, then the
+    archive's, and both are pinned. archive commits a partition to the archive before deleting it
+    from hot, so an event absent from that hot version is in that (later) archive version, and an
+    event in both (a move between its two commits, a repeat delivery that raced it) is shown once,
+    from the archive.
+    """
+    names: list[str] = []
+    for name, identity in ARCHIVED_TABLES.items():
+        spec = TABLES[name]
+        hot_version = table_version(spark, lake, spec)
+        if hot_version is None:
+            continue
+        hot = read_table(spark, lake, spec, hot_version)
+        archive_version = _latest_version(spark, table_path(archive, spec))
+        if archive_version is None:
+            combined = hot
+        else:
+            archived = read_table(spark, archive, spec, archive_version)
+            archived.createOrReplaceTempView(name + ARCHIVE_VIEW_SUFFIX)
+            names.append(name + ARCHIVE_VIEW_SUFFIX)
+            combined = union_hot_and_archive(hot, archived, list(identity))
+        combined.createOrReplaceTempView(name + ALL_VIEW_SUFFIX)
+        names.append(name + ALL_VIEW_SUFFIX)
+    return names
+
+
+def _latest_version(spark: SparkSession, path: str) -> int | None:
+    """The table's latest version, None when there is no table (read, so a table made by another
+    process since this session first looked is seen)."""
+    if read_if_table(spark, path) is None:
+        return None
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
