@@ -37,6 +37,7 @@ from jobs.common.lake import (
     retry_on_conflict,
     table_path,
 )
+from jobs.common.lease import writer_lease
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.archive import archive_cutoff
@@ -143,8 +144,9 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     archiver = Archiver(spark, conf)
     moved: dict[str, Moved] = {}
     try:
-        for name in ARCHIVED_TABLES:
-            moved[name] = archiver.archive_table(TABLES[name], cutoff)
+        with writer_lease(spark, conf, "archive"):  # a purge waits for the move, and the move for a purge
+            for name in ARCHIVED_TABLES:
+                moved[name] = archiver.archive_table(TABLES[name], cutoff)
     except Exception as error:  # each commit is atomic: a rerun completes the move
         report.add(**{name: m.as_report() for name, m in moved.items()})
         report.emit(status="failed", error=first_line(error))

@@ -1,6 +1,7 @@
 """daily: (re)compute fact_content_performance and fact_creator_analytics for whole UTC days.
 
-A day reads only its own partition of fact_content_engagements, the performance rows of the
+A day reads only its own partition of fact_content_engagements (hot plus archive, so an archived
+day recomputes to the same rows), the performance rows of the
 baseline window before it, and the dimensions. Each table's day is replaced in one Delta commit
 (replaceWhere on the day's partition): fact_content_performance first, then fact_creator_analytics,
 then the run is recorded in ops_daily_runs. A reader between two of these commits sees the day's new
@@ -27,6 +28,7 @@ from jobs.common.failpoints import failpoint
 from jobs.common.landing import utc_now
 from jobs.common.lease import writer_lease
 from jobs.common.lake import conform, ensure_table, read_table, table_path, table_version
+from jobs.common.views import hot_and_archive
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
 from jobs.transforms.daily import (
@@ -134,6 +136,13 @@ def content_reach(spark: SparkSession, lake: str, baseline_days: int) -> DataFra
     return posted.unionByName(measured)
 
 
+def all_engagements(spark: SparkSession, conf: Conf) -> DataFrame:
+    """fact_content_engagements, hot plus archive, every event once (empty before the first ingest)."""
+    spec = TABLES["fact_content_engagements"]
+    snapshot = hot_and_archive(spark, conf.lake, conf.archive, spec)
+    return spark.createDataFrame([], spec.schema) if snapshot is None else snapshot[0]
+
+
 def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> None:
     """The day's partition replaced in one commit: readers see the old day or the new one."""
     (
@@ -157,8 +166,9 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date
     users = (read_table(spark, lake, TABLES["dim_users"]).select("user_key", "analytics_consent")
              .where(F.col("analytics_consent") == F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
     performance = read_table(spark, lake, TABLES["fact_content_performance"])
+    # Hot plus archive: a day that archive has moved (or is moving) is computed from the same events.
     engagements = (
-        read_table(spark, lake, TABLES["fact_content_engagements"])
+        all_engagements(spark, conf)
         .where(F.col("event_date") == F.lit(day))
         .select(*ENGAGEMENT_COLUMNS)
     )

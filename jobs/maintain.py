@@ -9,7 +9,7 @@ One pass per step over the tables that exist, each table by its policy (jobs/com
 2. user buckets: event-fact rows written before user_bucket existed get it.
 3. compaction: partitions holding 2+ files under the target size are rewritten by OPTIMIZE, Z-ordered
    by the policy's columns (the event facts: user_bucket, so an erasure rewrites few files).
-4. pending purges: the gdpr job's delayed purges (a hook, see `pending_purges`).
+4. pending purges: the gdpr requests whose purge delay has passed (jobs/common/erasure.py purge_due).
 5. vacuum: files unreferenced for longer than the policy's retention, never below the floor.
 6. checkpoint: a checkpoint of the log, then log entries older than the log retention are deleted.
 
@@ -33,6 +33,8 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
+from jobs.common.erasure import purge_due
+from jobs.common.lease import writer_lease
 from jobs.common.lake import add_missing_columns, existing_tables, retry_on_conflict, table_path
 from jobs.common.landing import utc_now
 from jobs.common.maintenance import MaintainPolicy, TablePolicy, maintain_policy
@@ -211,13 +213,6 @@ def compact(spark: SparkSession, table: LakeTable, policy: TablePolicy, target_b
     }
 
 
-def pending_purges(spark: SparkSession, conf: Conf, now: dt.datetime) -> dict | None:
-    """Step "pending purges": the erasures whose purge delay has passed are purged here (deletion
-    vectors, old files, log entries), by jobs/gdpr.py's purge_due(spark, conf, now) once merged.
-    Until then a no-op hook: None in the report means the step did not run."""
-    return None
-
-
 def vacuum(spark: SparkSession, table: LakeTable, policy: TablePolicy, lake_policy: MaintainPolicy) -> dict:
     """VACUUM with the policy's retention, which the policy parser has kept at or above the floor
     (checked again here: this is the line that deletes files)."""
@@ -253,10 +248,13 @@ def maintain_lake(spark: SparkSession, conf: Conf, policy: MaintainPolicy) -> tu
             per_table[table.label].update(action(table, policy.of(table.spec)))
             log.info("%s %s: %.1f s", step, table.label, time.monotonic() - started)
 
-    each_table("spec", lambda table, rules: bring_to_spec(spark, table, rules, attempts))
-    each_table("user buckets", lambda table, rules: fill_user_buckets(spark, table, policy.user_buckets, attempts))
-    each_table("compaction", lambda table, rules: compact(spark, table, rules, policy.target_file_bytes, attempts))
-    purges = pending_purges(spark, conf, utc_now())
+    # The steps that rewrite files are a writer: a purge (another maintain's, gdpr --purge-now) waits.
+    with writer_lease(spark, conf, "maintain"):
+        each_table("spec", lambda table, rules: bring_to_spec(spark, table, rules, attempts))
+        each_table("user buckets", lambda table, rules: fill_user_buckets(spark, table, policy.user_buckets, attempts))
+        each_table("compaction", lambda table, rules: compact(spark, table, rules, policy.target_file_bytes, attempts))
+    # Outside the writer lease, under the purge lease: skipped (and left pending) while a writer is active.
+    purges = purge_due(spark, conf, utc_now())
     each_table("vacuum", lambda table, rules: vacuum(spark, table, rules, policy))
     each_table("checkpoint", lambda table, rules: checkpoint(spark, table, rules))
     return per_table, purges

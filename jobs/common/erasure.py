@@ -30,13 +30,17 @@ from pyspark.sql import functions as F
 
 from jobs.common.config import Conf, join_path
 from jobs.common.lake import ensure_table, retry_on_conflict, table_path
+from jobs.common.maintenance import user_buckets
 from jobs.transforms.erasure import (
+    BUCKET_COLUMN,
     CONTENT,
     ERASURE_RULES,
+    bucket_condition,
     creators_content,
     latest_requests,
     user_hash_hex,
 )
+from jobs.transforms.facts import user_bucket
 from schemas import TABLES, TableSpec
 
 log = logging.getLogger("shortvideo.gdpr")
@@ -131,15 +135,19 @@ def erase_users(spark: SparkSession, conf: Conf, users: DataFrame) -> dict[str, 
     content_keys = [r["content_key"] for r in creators_content(*content_tables, users).collect()]
     content = spark.createDataFrame([(k,) for k in content_keys], "content_key bigint")
     users = users.cache()
+    buckets = [r[0] for r in users.select(user_bucket("user_key", user_buckets(conf))).distinct().collect()]
     retries = int(conf.get("gdpr.write_retries"))
     removed = {}
     try:
         for name, path, spec in targets:
             rule = ERASURE_RULES[spec.name]
             source = content if rule.source == CONTENT else users
+            condition = rule.condition
+            if rule.source != CONTENT and buckets and BUCKET_COLUMN in DeltaTable.forPath(spark, path).toDF().columns:
+                condition = f"{condition} AND {bucket_condition(buckets)}"
             started = time.monotonic()
             removed[name] = retry_on_conflict(
-                lambda path=path, source=source, rule=rule: delete_matching(spark, path, source, rule.condition),
+                lambda path=path, source=source, condition=condition: delete_matching(spark, path, source, condition),
                 retries)
             log.info("erased %s rows from %s in %.1fs", removed[name], name, time.monotonic() - started)
     finally:

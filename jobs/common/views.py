@@ -7,12 +7,12 @@ from pathlib import Path
 
 from pyspark.errors import AnalysisException
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from jobs.common.config import PROJECT_ROOT
 from jobs.common.lake import read_if_table, read_table, table_path, table_version
 from jobs.transforms.archive import union_hot_and_archive
-from schemas import TABLES
+from schemas import TABLES, TableSpec
 from schemas.tables import ARCHIVED_TABLES
 
 ANALYTICS_DIR = PROJECT_ROOT / "analytics"
@@ -65,23 +65,33 @@ def register_archive_views(spark: SparkSession, lake: str, archive: str) -> list
     from the archive.
     """
     names: list[str] = []
-    for name, identity in ARCHIVED_TABLES.items():
-        spec = TABLES[name]
-        hot_version = table_version(spark, lake, spec)
-        if hot_version is None:
+    for name in ARCHIVED_TABLES:
+        snapshot = hot_and_archive(spark, lake, archive, TABLES[name])
+        if snapshot is None:
             continue
-        hot = read_table(spark, lake, spec, hot_version)
-        archive_version = _latest_version(spark, table_path(archive, spec))
-        if archive_version is None:
-            combined = hot
-        else:
-            archived = read_table(spark, archive, spec, archive_version)
+        combined, archived = snapshot
+        if archived is not None:
             archived.createOrReplaceTempView(name + ARCHIVE_VIEW_SUFFIX)
             names.append(name + ARCHIVE_VIEW_SUFFIX)
-            combined = union_hot_and_archive(hot, archived, list(identity))
         combined.createOrReplaceTempView(name + ALL_VIEW_SUFFIX)
         names.append(name + ALL_VIEW_SUFFIX)
     return names
+
+
+def hot_and_archive(spark: SparkSession, lake: str, archive: str,
+                    spec: TableSpec) -> tuple[DataFrame, DataFrame | None] | None:
+    """(hot plus archive with every event once, the archive alone or None): the hot table's latest
+    version is read first, then the archive's, both pinned (see `register_archive_views`). None when
+    the hot table does not exist."""
+    hot_version = table_version(spark, lake, spec)
+    if hot_version is None:
+        return None
+    hot = read_table(spark, lake, spec, hot_version)
+    archive_version = _latest_version(spark, table_path(archive, spec))
+    if archive_version is None:
+        return hot, None
+    archived = read_table(spark, archive, spec, archive_version)
+    return union_hot_and_archive(hot, archived, list(ARCHIVED_TABLES[spec.name])), archived
 
 
 def _latest_version(spark: SparkSession, path: str) -> int | None:

@@ -52,6 +52,18 @@ ERASURE_RULES: dict[str, ErasureRule] = {
 }
 
 
+BUCKET_COLUMN = "user_bucket"
+
+
+def bucket_condition(buckets: list[int]) -> str:
+    """The target-only conjunct that lets a MERGE skip files: Delta prunes the files a MERGE reads by
+    its condition's target-only predicates, by their min/max statistics. The bucket numbers land in
+    the commit's logged condition; each is shared by users / user_buckets users, so they identify no
+    one. Rows written before the column existed have a null bucket and are read too."""
+    listed = ", ".join(str(b) for b in sorted(set(buckets)))
+    return f"(t.{BUCKET_COLUMN} IN ({listed}) OR t.{BUCKET_COLUMN} IS NULL)"
+
+
 def user_hash_hex(user_id: str, salt: str) -> str:
     """The audit table's salted hash of an id (the same value as `user_hash` computes in Spark)."""
     return hashlib.sha256(f"{salt}{SALT_SEPARATOR}{user_id}".encode("utf-8")).hexdigest()

@@ -110,5 +110,5 @@ def test_killed_ingest_restarts_as_if_it_never_crashed(spark, tmp_path, landing,
     batches = table(spark, lake, "ops_ingest_batches").collect()
     assert sorted(b.batch_id for b in batches) == list(range(FILES // PER_BATCH))
     for batch in batches:
-        assert batch.lines_read == batch.accepted + batch.duplicates + batch.quarantined, batch
+        assert batch.lines_read == batch.accepted + batch.duplicates + batch.quarantined + batch.erased, batch
         assert batch.quarantined == PER_BATCH * len(producer.bad) // FILES, batch

@@ -73,7 +73,7 @@ def test_every_line_is_accepted_dropped_or_quarantined(spark, capsys, lake_dirs)
     report = run_ingest(spark, capsys, landing, lake, "--feeds", "engagements")
 
     assert report["lines_read"] == producer.lines_written
-    assert report["lines_read"] == report["accepted"] + report["duplicates"] + report["quarantined"]
+    assert report["lines_read"] == report["accepted"] + report["duplicates"] + report["quarantined"] + report["erased"]
     assert report["accepted"] == len(producer.good)
     assert report["duplicates"] == producer.duplicate_lines
     assert report["quarantined"] == len(producer.bad)

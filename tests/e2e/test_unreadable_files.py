@@ -82,7 +82,7 @@ def test_damaged_files_are_quarantined_and_the_stream_goes_on(spark, capsys, lak
     assert report["accepted"] == len(before_cut) + len(after)
     assert report["duplicates"] == 3
     assert report["quarantined"] == len(producer.bad) + len(unreadable)
-    assert report["lines_read"] == report["accepted"] + report["duplicates"] + report["quarantined"]
+    assert report["lines_read"] == report["accepted"] + report["duplicates"] + report["quarantined"] + report["erased"]
     assert report["lines_read"] == len(before_cut) + len(after) + 3 + len(producer.bad) + len(unreadable)
     assert report["files"] == 5 and report["batches"] == 2
 
@@ -104,5 +104,5 @@ def test_damaged_files_are_quarantined_and_the_stream_goes_on(spark, capsys, lak
 
     batches = spark.read.format("delta").load(str(lake / "ops_ingest_batches"))
     for row in batches.collect():
-        assert row.lines_read == row.accepted + row.duplicates + row.quarantined, row
+        assert row.lines_read == row.accepted + row.duplicates + row.quarantined + row.erased, row
     assert batches.agg(F.sum("quarantined")).first()[0] == report["quarantined"]

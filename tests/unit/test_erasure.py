@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
+from urllib.parse import urlparse
 
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
+from jobs.common.erasure import delete_matching
 from jobs.common.retention import expired_files, source_log_entries
 from jobs.gdpr import requested_ids
 from jobs.transforms.erasure import (
     ERASURE_RULES,
+    bucket_condition,
     latest_requests,
     requested_users,
     user_hash,
@@ -104,3 +108,24 @@ def test_source_log_entries_read_plain_and_compacted_files():
     assert source_log_entries(compact, 9) == [("file:///l/x", 0), ("file:///l/y", 9)]
     assert source_log_entries('v1\n{"path":"file:///l/z"}\n', 7) == [("file:///l/z", 7)]
 
+
+
+def test_the_bucket_conjunct_lets_a_merge_read_only_the_files_of_the_users_buckets(spark, tmp_path):
+    path = str(tmp_path / "facts")
+    # One file per bucket (3 buckets), plus a file of rows written before the column existed.
+    for bucket, users in ((0, ["a", "b"]), (1, ["c"]), (2, ["d"]), (None, ["a", "d"])):
+        rows = [(u, bucket, n) for n, u in enumerate(users)]
+        (spark.createDataFrame(rows, "user_id string, user_bucket int, n int").coalesce(1)
+         .write.format("delta").mode("append").save(path))
+    erased = spark.createDataFrame([("a",)], "user_id string")
+    # Buckets 1 and 2's files are taken away: a MERGE that opened them would fail.
+    files = spark.read.format("delta").load(path).where("user_bucket IN (1, 2)").select(F.input_file_name()).collect()
+    for (uri,) in files:
+        Path(urlparse(uri).path).unlink()
+
+    removed = delete_matching(spark, path, erased, f"t.user_id = s.user_id AND {bucket_condition([0])}")
+
+    assert removed == 2  # a's row in bucket 0 and its unbucketed one
+    left = spark.read.format("delta").load(path).where("user_bucket = 0 OR user_bucket IS NULL")
+    expected = spark.createDataFrame([("b", 0), ("d", None)], "user_id string, user_bucket int")
+    assert_df_equality(left.select("user_id", "user_bucket"), expected, ignore_row_order=True)
