@@ -1,5 +1,6 @@
-"""maintain on a lake that several ingest micro-batches, dims and daily left: compaction, Z-order,
-vacuum within the retention, and every analyst-facing table readable by delta-rs (`deltalake`)."""
+"""maintain on a lake that several ingest micro-batches, dims, daily, archive and gdpr left: compaction,
+Z-order, the due purge, vacuum within the retention, and every analyst-facing table (the archive's
+too) readable by delta-rs (`deltalake`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from chispa import assert_df_equality
 from deltalake import DeltaTable as RustDeltaTable
 from pyspark.sql import types as T
 
-from jobs import daily, dims, ingest, maintain
+from jobs import archive, daily, dims, gdpr, ingest, maintain
 from jobs.common.lake import ensure_table, existing_tables, table_path
 from schemas import TABLES
 from tests.e2e.conftest import run_job_in_process
@@ -27,6 +28,8 @@ DAYS = (1, 2)
 ENGAGEMENT_FILES, DISCOVERY_FILES = 2, 2  # one micro-batch each: 2+ files in every partition
 ZERO_RETENTION = ["--set", "maintain.vacuum_floor_hours=0", "--set", "maintain.defaults.vacuum_retention_hours=0"]
 # The kinds no test here looks at are left alone (same code path as the others; it saves time).
+ARCHIVE = "archive"  # the archive root under the lake (paths.archive left empty)
+ERASED = "user_erased"  # in a landing file of its own: its erasure leaves the other files as they are
 UNTESTED_KINDS = [f"maintain.kinds.{kind}.{step}=false" for kind in ("ops", "changelog", "quarantine")
                   for step in ("compact", "vacuum", "checkpoint")]
 
@@ -48,12 +51,20 @@ def referenced_files(spark, path: str) -> set[str]:
     return {row["path"] for row in maintain.data_files(spark, path).select("path").collect()}
 
 
+def lake_tables(spark, lake: Path) -> dict[str, tuple[Path, object]]:
+    """label (as maintain's report names it) -> (directory, spec), the archive's tables too."""
+    tables = {spec.name: (lake / spec.name, spec) for spec in existing_tables(spark, str(lake))}
+    tables.update({f"{ARCHIVE}/{spec.name}": (lake / ARCHIVE / spec.name, spec)
+                   for spec in existing_tables(spark, str(lake / ARCHIVE))})
+    return tables
+
+
 def snapshot(spark, lake: Path) -> dict:
     """Every table's rows, held in memory (time travel would not survive the vacuum)."""
     frames = {}
-    for spec in existing_tables(spark, str(lake)):
-        frame = spark.read.format("delta").load(table_path(str(lake), spec))
-        frames[spec.name] = spark.createDataFrame(frame.collect(), frame.schema)
+    for label, (directory, _) in lake_tables(spark, lake).items():
+        frame = spark.read.format("delta").load(str(directory))
+        frames[label] = spark.createDataFrame(frame.collect(), frame.schema)
     return frames
 
 
@@ -89,12 +100,15 @@ def build_maintained_lake(spark, tmp_path_factory, capsys) -> Maintained:
     root = tmp_path_factory.mktemp("maintain")
     landing, lake = root / "landing", root / "lake"
     producer = Landing(landing)
-    producer.write("users", "u.jsonl", [user_change(f"user_{n}", days_ago(5), "casual") for n in range(50)])
+    producer.write("users", "u.jsonl", [user_change(user, days_ago(5), "casual")
+                                        for user in [f"user_{n}" for n in range(50)] + [ERASED]])
     producer.write("content", "c.jsonl", [content_change(f"vid_{n}", f"user_{n % 5}", days_ago(4), days_ago(4))
                                           for n in range(30)])
     for n in range(ENGAGEMENT_FILES):
         events = [producer.engagement(days_ago(DAYS[i % len(DAYS)], 6 + i % 12)) for i in range(30)]
         producer.write("engagements", f"e{n}.jsonl", producer.good_lines(events))
+    producer.write("engagements", "e_erased.jsonl", producer.good_lines(
+        [producer.engagement(days_ago(day, 20), user_id=ERASED) for day in DAYS]))  # hot and archived
     for n in range(DISCOVERY_FILES):
         producer.write("discovery", f"d{n}.jsonl",
                        [discovery(producer, n * 100 + i, DAYS[i % 2]) for i in range(20)])
@@ -104,6 +118,9 @@ def build_maintained_lake(spark, tmp_path_factory, capsys) -> Maintained:
         "--set", "ingest.max_files_per_trigger=1")
     run(dims, spark, capsys, "--landing", str(landing), *lake_args)
     run(daily, spark, capsys, *lake_args, "--date", days_ago(min(DAYS)).date().isoformat())
+    # The older day moves to the archive; a user is erased, the purge due at once (maintain's step).
+    run(archive, spark, capsys, *lake_args, "--before", days_ago(min(DAYS)).date().isoformat())
+    run(gdpr, spark, capsys, *lake_args, "--user-id", ERASED, "--set", "gdpr.purge_delay_hours=0")
 
     before = snapshot(spark, lake)
     lean = [arg for setting in UNTESTED_KINDS for arg in ("--set", setting)]
@@ -111,18 +128,39 @@ def build_maintained_lake(spark, tmp_path_factory, capsys) -> Maintained:
 
 
 def test_compaction_leaves_one_file_per_partition_and_every_row(spark, maintained):
+    hot_day, archived_day = (days_ago(day).date().isoformat() for day in DAYS)
     for name in EVENT_FACTS:
         report = maintained.report["per_table"][name]
         per_partition = report["files_per_partition"]
-        assert len(per_partition["before"]) == len(DAYS), report
+        assert list(per_partition["before"]) == [hot_day], report
         assert all(files > 1 for files in per_partition["before"].values()), report  # micro-batches' files
         assert all(files == 1 for files in per_partition["after"].values()), report  # small data: one file
         assert report["zorder_by"] == ["user_bucket"]
-        optimize = spark.sql(f"DESCRIBE HISTORY delta.`{maintained.lake / name}`").where("operation = 'OPTIMIZE'")
-        assert json.loads(optimize.first()["operationParameters"]["zOrderBy"]) == ["user_bucket"]
-    for name, rows in maintained.before.items():
-        now = spark.read.format("delta").load(str(maintained.lake / name))
+        if name not in maintained.report["pending_purges"]["tables_purged"]:  # a purge forgets the log
+            optimize = spark.sql(f"DESCRIBE HISTORY delta.`{maintained.lake / name}`").where("operation = 'OPTIMIZE'")
+            assert json.loads(optimize.first()["operationParameters"]["zOrderBy"]) == ["user_bucket"]
+        archived = maintained.report["per_table"][f"{ARCHIVE}/{name}"]
+        assert archived["files_after"] == 1 and archived["vacuum_retention_hours"] == 0, archived
+        assert spark.read.format("delta").load(str(maintained.lake / ARCHIVE / name)).select(
+            "event_date").distinct().collect()[0][0].isoformat() == archived_day
+    for label, rows in maintained.before.items():
+        if label == "ops_gdpr_requests":
+            continue  # the purge stamps purged_at (test_the_due_purge_runs_in_maintain)
+        now = spark.read.format("delta").load(str(lake_tables(spark, maintained.lake)[label][0]))
         assert_df_equality(now, rows, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+
+
+def test_the_due_purge_runs_in_maintain(spark, maintained):
+    purges = maintained.report["pending_purges"]
+    assert purges["requests_purged"] == 1, purges
+    assert {"fact_content_engagements", "dim_users", "archive.fact_content_engagements"} <= set(
+        purges["tables_purged"]), purges
+    audit = spark.read.format("delta").load(str(maintained.lake / "ops_gdpr_requests")).first()
+    assert audit["purged_at"] is not None and audit["purged_at"] >= audit["requested_at"]
+    for label, (directory, spec) in lake_tables(spark, maintained.lake).items():
+        if "user_id" in spec.columns:
+            table = spark.read.format("delta").load(str(directory))
+            assert table.where(f"user_id = '{ERASED}'").count() == 0, label
 
 
 def test_vacuum_leaves_no_replaced_file_beyond_the_retention(spark, maintained):
@@ -138,15 +176,15 @@ def test_vacuum_leaves_no_replaced_file_beyond_the_retention(spark, maintained):
 
 def test_every_analyst_table_reads_the_same_with_deltalake(spark, maintained):
     """delta-rs (deltalake 1.6, Polars' read_delta) refuses a table whose protocol lists deletion
-    vectors: none of the analysts' tables may."""
-    analyst_tables = [spec for spec in existing_tables(spark, str(maintained.lake)) if spec.kind in ANALYST_KINDS]
-    assert {spec.name for spec in analyst_tables} >= {*EVENT_FACTS, "dim_users", "dim_content",
-                                                      "fact_content_performance", "fact_creator_analytics"}
-    for spec in analyst_tables:
-        path = str(maintained.lake / spec.name)
-        by_delta_rs = spark.createDataFrame(RustDeltaTable(path).to_pyarrow_table())
-        by_spark = spark.read.format("delta").load(path)
-        assert by_spark.count() > 0, spec.name
+    vectors: none of the analysts' tables may, in the lake or in the archive."""
+    analyst_tables = {label: (directory, spec) for label, (directory, spec) in lake_tables(spark, maintained.lake).items()
+                      if spec.kind in ANALYST_KINDS}
+    assert set(analyst_tables) >= {*EVENT_FACTS, *(f"{ARCHIVE}/{name}" for name in EVENT_FACTS), "dim_users",
+                                   "dim_content", "fact_content_performance", "fact_creator_analytics"}
+    for label, (directory, spec) in analyst_tables.items():
+        by_delta_rs = spark.createDataFrame(RustDeltaTable(str(directory)).to_pyarrow_table())
+        by_spark = spark.read.format("delta").load(str(directory))
+        assert by_spark.count() > 0, label
         assert_df_equality(by_delta_rs.select(*spec.columns), by_spark, ignore_row_order=True,
                            ignore_nullable=True, ignore_metadata=True)
 
