@@ -1,19 +1,22 @@
-"""The daily benchmark's history: copies of one day's engagements and of the day before's
-performance rows, shifted into the days before, appended to the lake.
+"""The benchmarks' history: copies of one day's event facts (and of the day before's performance
+rows), shifted into the days before, appended to the lake.
 
-    spark-submit benchmarks/clone_history.py LAKE DAY HISTORY_DAYS
+    spark-submit benchmarks/clone_history.py LAKE DAY HISTORY_DAYS [--discovery] [--first-day-back N]
 
-Day DAY's fact_content_engagements partition is copied into DAY-2 .. DAY-HISTORY_DAYS (one Delta
-commit per day, as a daily ingest would leave them): timestamps, date_key and event_date moved by
-whole days, the event ids suffixed so they stay unique. fact_content_performance of DAY-1 is copied
-into the same days, so every creator has HISTORY_DAYS days of baseline before DAY.
+Day DAY's fact_content_engagements partition (with --discovery, fact_discovery_events' too) is
+copied into DAY-2 .. DAY-HISTORY_DAYS (from DAY-N with --first-day-back N) (one Delta commit per day and table, as a daily ingest would
+leave them): timestamps, date_key and event_date moved by whole days, the event ids suffixed so they
+stay unique, the users and their user_bucket kept. When the lake has fact_content_performance, its
+rows of DAY-1 are copied into the same days, so every creator has HISTORY_DAYS days of baseline.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 
+from delta.tables import DeltaTable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -24,17 +27,27 @@ from jobs.common.spark import start_spark
 from jobs.transforms.daily import day_key
 from schemas import TABLES
 
+# Event fact -> (its timestamp column, its surrogate key of event_id).
+EVENT_FACTS = {
+    "fact_content_engagements": ("engagement_timestamp", "engagement_id"),
+    "fact_discovery_events": ("discovery_timestamp", "discovery_id"),
+}
 
-def shifted_engagements(day_rows: DataFrame, days_back: int) -> DataFrame:
-    moved = F.col("engagement_timestamp") - F.expr(f"INTERVAL {days_back} DAYS")
+
+def shifted_events(day_rows: DataFrame, days_back: int, timestamp: str, key: str) -> DataFrame:
+    moved = F.col(timestamp) - F.expr(f"INTERVAL {days_back} DAYS")
     event_id = F.concat(F.col("event_id"), F.lit(f"~h{days_back}"))
     return (
-        day_rows.withColumn("engagement_timestamp", moved)
-        .withColumn("date_key", hour_key("engagement_timestamp"))
+        day_rows.withColumn(timestamp, moved)
+        .withColumn("date_key", hour_key(timestamp))
         .withColumn("event_date", F.date_sub("event_date", days_back))
         .withColumn("event_id", event_id)
-        .withColumn("engagement_id", surrogate_key(event_id))
+        .withColumn(key, surrogate_key(event_id))
     )
+
+
+def shifted_engagements(day_rows: DataFrame, days_back: int) -> DataFrame:
+    return shifted_events(day_rows, days_back, *EVENT_FACTS["fact_content_engagements"])
 
 
 def shifted_performance(day_rows: DataFrame, days: list[dt.date]) -> DataFrame:
@@ -45,16 +58,21 @@ def shifted_performance(day_rows: DataFrame, days: list[dt.date]) -> DataFrame:
     return day_rows.drop("date_key", "event_date").select("*", targets).select("*", "target.*").drop("target")
 
 
-def main(lake: str, day_text: str, history_days: int) -> int:
+def main(lake: str, day_text: str, history_days: int, discovery: bool = False, first_back: int = 2) -> int:
     spark = start_spark("clone-history", load_conf("local"))
     day = dt.date.fromisoformat(day_text)
-    engagements_spec, performance_spec = TABLES["fact_content_engagements"], TABLES["fact_content_performance"]
-    engagements = spark.read.format("delta").load(table_path(lake, engagements_spec))
-    day_rows = engagements.where(F.col("event_date") == F.lit(day))
-    for days_back in range(2, history_days + 1):
-        (conform(shifted_engagements(day_rows, days_back), engagements_spec)
-         .write.format("delta").mode("append").save(table_path(lake, engagements_spec)))
+    facts = ["fact_content_engagements", *(["fact_discovery_events"] if discovery else [])]
+    for name in facts:
+        spec = TABLES[name]
+        rows = spark.read.format("delta").load(table_path(lake, spec))
+        day_rows = rows.where(F.col("event_date") == F.lit(day))
+        for days_back in range(first_back, history_days + 1):
+            (conform(shifted_events(day_rows, days_back, *EVENT_FACTS[name]), spec)
+             .write.format("delta").mode("append").save(table_path(lake, spec)))
 
+    performance_spec = TABLES["fact_content_performance"]
+    if not DeltaTable.isDeltaTable(spark, table_path(lake, performance_spec)):
+        return 0
     source_day = day - dt.timedelta(days=1)
     performance = spark.read.format("delta").load(table_path(lake, performance_spec))
     before = performance.where(F.col("event_date") == F.lit(source_day))
@@ -65,5 +83,16 @@ def main(lake: str, day_text: str, history_days: int) -> int:
     return 0
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lake")
+    parser.add_argument("day")
+    parser.add_argument("history_days", type=int)
+    parser.add_argument("--discovery", action="store_true", help="clone fact_discovery_events too")
+    parser.add_argument("--first-day-back", type=int, default=2, help="the first copy goes to DAY minus this")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    args = parse_args(sys.argv[1:])
+    sys.exit(main(args.lake, args.day, args.history_days, args.discovery, args.first_day_back))

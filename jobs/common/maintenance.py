@@ -1,7 +1,7 @@
 """The [maintain] configuration: each table's upkeep policy and the event facts' bucket count.
 
 A table's policy is [maintain.defaults], overridden by [maintain.kinds.<kind>], overridden by
-[maintain.tables.<table>]. Every rule is checked here, so a bad policy stops `maintain` with exit
+[maintain.tables.<table>]; its target_file_mb defaults to the lake-wide maintain.target_file_mb. Every rule is checked here, so a bad policy stops `maintain` with exit
 code 2 before Spark starts: unknown tables, kinds or keys, Z-order columns that Delta keeps no
 statistics for, and any VACUUM retention below the safe floor (`vacuum_floor_hours`).
 """
@@ -22,6 +22,7 @@ BYTES_PER_MB = 1024 * 1024
 class TablePolicy:
     compact: bool
     zorder_by: tuple[str, ...]
+    target_file_bytes: int  # OPTIMIZE's file size: smaller files are compacted into files this big
     checkpoint: bool
     log_retention_days: int
     vacuum: bool
@@ -40,6 +41,7 @@ class TablePolicy:
 POLICY_KEYS = {
     "compact": bool,
     "zorder_by": list,
+    "target_file_mb": int,
     "checkpoint": bool,
     "log_retention_days": int,
     "vacuum": bool,
@@ -100,6 +102,7 @@ def _table_policy(spec: TableSpec, values: dict[str, Any], floor_hours: int) -> 
     return TablePolicy(
         compact=values["compact"],
         zorder_by=zorder_by,
+        target_file_bytes=_whole(f"target_file_mb of {spec.name}", values["target_file_mb"], 1) * BYTES_PER_MB,
         checkpoint=values["checkpoint"],
         log_retention_days=_whole(f"log_retention_days of {spec.name}", values["log_retention_days"], 1),
         vacuum=values["vacuum"],
@@ -120,7 +123,9 @@ def maintain_policy(conf: Conf) -> MaintainPolicy:
             raise ConfigError(f"[{SECTION}.{label}]: unknown {label[:-1]} {', '.join(unknown)} "
                               f"(known: {', '.join(sorted(known))})")
     floor = _whole("vacuum_floor_hours", section.get("vacuum_floor_hours"), 0)
-    defaults = _checked_values(f"[{SECTION}.defaults]", section.get("defaults", {}))
+    target_file_mb = _whole("target_file_mb", section.get("target_file_mb"), 1)
+    defaults = {"target_file_mb": target_file_mb,
+                **_checked_values(f"[{SECTION}.defaults]", section.get("defaults", {}))}
     tables = {}
     for spec in ALL_TABLES:
         values = {
@@ -131,7 +136,7 @@ def maintain_policy(conf: Conf) -> MaintainPolicy:
         tables[spec.name] = _table_policy(spec, values, floor)
     return MaintainPolicy(
         user_buckets=user_buckets(conf),
-        target_file_bytes=_whole("target_file_mb", section.get("target_file_mb"), 1) * BYTES_PER_MB,
+        target_file_bytes=target_file_mb * BYTES_PER_MB,
         vacuum_floor_hours=floor,
         vacuum_listing_parallelism=_whole("vacuum_listing_parallelism",
                                           section.get("vacuum_listing_parallelism"), 1),

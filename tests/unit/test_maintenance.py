@@ -46,6 +46,9 @@ def test_a_table_takes_defaults_then_its_kind_then_its_own_values():
     ("maintain.defaults.log_retention_days=0", "log_retention_days of dim_users must be a whole number >= 1"),
     ("maintain.user_buckets=0", "user_buckets must be a whole number >= 1"),
     ("maintain.target_file_mb=true", "target_file_mb must be a whole number >= 1"),
+    ("maintain.tables.fact_discovery_events.target_file_mb=0",
+     "target_file_mb of fact_discovery_events must be a whole number >= 1"),
+    ("maintain.defaults.target_file_mb=\"8\"", "target_file_mb must be a int"),
 ])
 def test_a_broken_policy_is_refused_with_its_reason(override, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
@@ -70,3 +73,13 @@ def test_maintain_refuses_a_retention_below_the_floor_before_spark(tmp_path, cap
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "below the safe floor" in err[0], err
+
+
+def test_the_file_size_is_a_table_policy_defaulting_to_the_lake_wide_one():
+    mb = 1024 * 1024
+    chosen = policy("maintain.target_file_mb=64", "maintain.kinds.dimension.target_file_mb=32",
+                    "maintain.tables.fact_discovery_events.target_file_mb=4")
+    assert chosen.target_file_bytes == 64 * mb
+    assert chosen.of(TABLES["ops_daily_runs"]).target_file_bytes == 64 * mb
+    assert chosen.of(TABLES["dim_users"]).target_file_bytes == 32 * mb
+    assert chosen.of(TABLES["fact_discovery_events"]).target_file_bytes == 4 * mb
