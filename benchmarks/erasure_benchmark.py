@@ -12,9 +12,7 @@ users (benchmarks/erasure_users.py) have events on D in both facts, hence on eve
 
 Layouts, each a hard-linked copy of the built lake: "as ingested"; "maintain" (the real job with the
 configured policy); for each --also-target-mb N, "maintain, N MB files" (the same job with
-maintain.target_file_mb = N); for each --zorder-mb N, "Z-order, N MB files" (benchmarks/zorder_layout.py:
-every fact partition Z-ordered by user_bucket into N MB files, which maintain does only for
-partitions with 2+ files under its target). Then, on a fresh linked copy of each layout, the real `gdpr` job
+maintain.target_file_mb = N, the lake-wide size: the facts' own [maintain.tables.*] size wins). Then, on a fresh linked copy of each layout, the real `gdpr` job
 (no --purge-now: the logical erasure is what rewrites fact files) for 1 user and for 100 users.
 Measured: the job's wall time (spark-submit to exit), its erasure step (the per-table MERGE times
 it logs), and the fact files the MERGEs rewrote (numTargetFilesRemoved / numTargetBytesRemoved of
@@ -206,8 +204,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="users per request, comma separated (default 1,100)")
     parser.add_argument("--also-target-mb", type=lambda t: [int(x) for x in t.split(",") if x], default=[],
                         help="extra maintain layouts with maintain.target_file_mb = N (comma separated)")
-    parser.add_argument("--zorder-mb", type=lambda t: [int(x) for x in t.split(",") if x], default=[8],
-                        help="extra layouts: every fact partition Z-ordered into N MB files (zorder_layout.py)")
     parser.add_argument("--reuse", action="store_true", help="reuse the lake an earlier run built in --workdir")
     return parser.parse_args(argv)
 
@@ -241,14 +237,6 @@ def main(argv: list[str] | None = None) -> int:
         linked_copy(built, lake)
         seconds, report, _ = steps.job(f"maintain: {label}", "maintain", ["--lake", str(lake), *overrides])
         maintained[label] = {"seconds": seconds, "report": report}
-        layouts[label] = lake
-    for mb in args.zorder_mb:
-        lake = workdir / f"layout-{len(layouts)}"
-        shutil.rmtree(lake, ignore_errors=True)
-        linked_copy(built, lake)
-        label = f"Z-order, {mb} MB files"
-        steps.run(f"layout: {label}", spark_submit_command("zorder-layout", [str(lake), str(mb)], steps.settings,
-                                                           BENCH_DIR / "zorder_layout.py"))
         layouts[label] = lake
 
     results: dict[tuple[str, int], dict] = {}

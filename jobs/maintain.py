@@ -47,6 +47,7 @@ log = logging.getLogger("shortvideo.maintain")
 DELETION_VECTORS = "deletionVectors"
 BUCKET_COLUMN = "user_bucket"
 UNPARTITIONED = ""  # the partition label of a table without partitions
+LAID_OUT_COVERAGE = 1.5  # how often files may cover a partition's range and count as laid out (ranges_overlap)
 # OPTIMIZE's file sizes: files under minFileSize are compacted, into files of up to maxFileSize.
 OPTIMIZE_SIZES = ("spark.databricks.delta.optimize.minFileSize", "spark.databricks.delta.optimize.maxFileSize")
 VACUUM_LISTING = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
@@ -108,13 +109,46 @@ def data_files(spark: SparkSession, path: str) -> DataFrame:
 
 def files_per_partition(spark: SparkSession, table: LakeTable, small_below: int) -> dict[str, tuple[int, int]]:
     """partition value -> (files, files smaller than `small_below` bytes); read from the log only."""
-    partition = (F.col("partitionValues")[table.spec.partition_by[0]] if table.spec.partition_by
-                 else F.lit(UNPARTITIONED))
     counts: dict[str, tuple[int, int]] = {}
-    for row in data_files(spark, table.path).select(partition.alias("partition"), "size").collect():
+    for row in data_files(spark, table.path).select(_partition(table).alias("partition"), "size").collect():
         files, small = counts.get(row["partition"], (0, 0))
         counts[row["partition"]] = (files + 1, small + int(row["size"] < small_below))
     return counts
+
+
+def _partition(table: LakeTable):
+    return (F.col("partitionValues")[table.spec.partition_by[0]] if table.spec.partition_by
+            else F.lit(UNPARTITIONED))
+
+
+def unordered_partitions(spark: SparkSession, table: LakeTable, column: str) -> set[str]:
+    """The partitions of 2+ files that are not laid out by `column` (an integer column) yet, judged
+    from the files' min/max statistics in the log (`ranges_overlap`)."""
+    stats = F.col("stats")
+    ranges = data_files(spark, table.path).select(
+        _partition(table).alias("partition"),
+        F.get_json_object(stats, f"$.minValues.{column}").cast("long").alias("low"),
+        F.get_json_object(stats, f"$.maxValues.{column}").cast("long").alias("high"),
+    ).collect()
+    by_partition: dict[str, list[tuple[int | None, int | None]]] = {}
+    for row in ranges:
+        by_partition.setdefault(row["partition"], []).append((row["low"], row["high"]))
+    return {partition for partition, files in by_partition.items() if len(files) > 1 and ranges_overlap(files)}
+
+
+def ranges_overlap(files: list[tuple[int | None, int | None]]) -> bool:
+    """Whether the files' [low, high] ranges cover the partition's range much more than once.
+
+    A Z-order on one column range-partitions the rows by it into files of consecutive ranges; Delta
+    adds noise to the partitioning key (spark.databricks.io.skipping.mdc.addNoise) so that neighbours
+    may share a few values, but together the files cover the span about once. Files of micro-batches
+    each cover nearly all of it. Over 1.5 times (or a file without statistics) is not laid out.
+    """
+    if any(low is None or high is None for low, high in files):
+        return True
+    span = max(high for _, high in files) - min(low for low, _ in files) + 1
+    covered = sum(high - low + 1 for low, high in files)
+    return covered > LAID_OUT_COVERAGE * span
 
 
 @contextlib.contextmanager
@@ -181,10 +215,14 @@ def _partition_filter(spec: TableSpec, partitions: list[str]) -> str:
 
 
 def compact(spark: SparkSession, table: LakeTable, policy: TablePolicy, target_bytes: int, attempts: int) -> dict:
-    """OPTIMIZE the partitions that hold 2+ files under the target size (Z-ordered when the policy
-    says so); the report gives their files before and after."""
+    """OPTIMIZE the partitions that hold 2+ files under the target size, and, when the policy
+    Z-orders, the partitions whose files are not laid out by its first column yet (a day ingested in
+    a few large files); the report gives their files before and after. A second run finds none."""
     before = files_per_partition(spark, table, target_bytes)
-    due = [partition for partition, (_, small) in before.items() if small >= 2]
+    due = {partition for partition, (_, small) in before.items() if small >= 2}
+    if policy.compact and policy.zorder_by:
+        due |= unordered_partitions(spark, table, policy.zorder_by[0])
+    due = sorted(due)
     counts = {"files_before": sum(files for files, _ in before.values())}
     if not policy.compact or not due:
         return {**counts, "files_after": counts["files_before"], "partitions_rewritten": 0}
@@ -252,7 +290,7 @@ def maintain_lake(spark: SparkSession, conf: Conf, policy: MaintainPolicy) -> tu
     with writer_lease(spark, conf, "maintain"):
         each_table("spec", lambda table, rules: bring_to_spec(spark, table, rules, attempts))
         each_table("user buckets", lambda table, rules: fill_user_buckets(spark, table, policy.user_buckets, attempts))
-        each_table("compaction", lambda table, rules: compact(spark, table, rules, policy.target_file_bytes, attempts))
+        each_table("compaction", lambda table, rules: compact(spark, table, rules, rules.target_file_bytes, attempts))
     # Outside the writer lease, under the purge lease: skipped (and left pending) while a writer is active.
     purges = purge_due(spark, conf, utc_now())
     each_table("vacuum", lambda table, rules: vacuum(spark, table, rules, policy))

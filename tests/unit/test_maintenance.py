@@ -7,6 +7,7 @@ import pytest
 from jobs import maintain
 from jobs.common.config import ConfigError, load_conf
 from jobs.common.maintenance import maintain_policy, user_buckets
+from jobs.maintain import ranges_overlap
 from schemas import TABLES
 
 
@@ -83,3 +84,13 @@ def test_the_file_size_is_a_table_policy_defaulting_to_the_lake_wide_one():
     assert chosen.of(TABLES["ops_daily_runs"]).target_file_bytes == 64 * mb
     assert chosen.of(TABLES["dim_users"]).target_file_bytes == 32 * mb
     assert chosen.of(TABLES["fact_discovery_events"]).target_file_bytes == 4 * mb
+
+
+def test_files_that_each_span_the_buckets_are_not_laid_out_and_z_ordered_ranges_are():
+    # Micro-batches: every file holds users of nearly every bucket.
+    assert ranges_overlap([(0, 1023), (2, 1021), (1, 1023)])
+    # A Z-order's files: consecutive ranges, neighbours sharing a few values (Delta's noise).
+    assert not ranges_overlap([(0, 340), (338, 690), (689, 1023)])
+    assert not ranges_overlap([(7, 7), (7, 9)])  # two files of nearly one value
+    assert ranges_overlap([(0, 1023), (None, None)])  # no statistics: cannot tell, rewrite
+
