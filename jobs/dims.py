@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
+from jobs.common.erasure import read_tombstones
 from jobs.common.failpoints import failpoint
 from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_landing_lines, utc_now
 from jobs.common.lake import (
@@ -49,6 +50,7 @@ from jobs.transforms.changes import (
     to_user_history,
 )
 from jobs.transforms.dimensions import calendar_hours, engagement_type_rows, to_dim_date
+from jobs.transforms.erasure import ERASED_FLAG, with_erased_flag
 from jobs.transforms.facts import to_quarantine_rows
 from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
 from schemas import TABLES, TableSpec
@@ -93,7 +95,12 @@ def build_parser() -> cli.OneLineParser:
 
 
 class ChangeBatchWriter(LandingBatchWriter):
-    """foreachBatch: quarantine the bad lines, log the new changes, re-derive what they touch."""
+    """foreachBatch: quarantine the bad lines, log the new changes, re-derive what they touch.
+
+    As in the ingest, a change of an erased user (a content change of an erased creator) made
+    before the erasure request and arriving after it is dropped and counted as `erased`: it would
+    bring the user back. Later changes are a returning user's.
+    """
 
     job = "dims"
 
@@ -105,22 +112,28 @@ class ChangeBatchWriter(LandingBatchWriter):
         started = utc_now()
         ingested_at = started  # aware UTC: PySpark reads a naive datetime in the OS time zone
         change_feed, lake = self.change_feed, self.conf.lake
+        tombstones = read_tombstones(self.spark, self.conf)  # None before the first erasure
+        salt = self.conf.get("gdpr.salt") if tombstones is not None else ""
         classified = (
             batch.transform(with_blank_flag)
             .transform(classify_lines, change_feed.feed, self.time_rules.at(started))
+            .transform(with_erased_flag, tombstones, salt, change_feed.feed.time_field)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         try:
             stats = line_counts(classified)
-            is_blank, is_bad = F.col("is_blank"), F.col("reason").isNotNull()
-            bad = classified.where(~is_blank & is_bad)
-            valid = classified.where(~is_blank & ~is_bad)
-            if stats["quarantined"]:
+            is_blank, is_bad, is_erased = F.col("is_blank"), F.col("reason").isNotNull(), F.col(ERASED_FLAG)
+            erased = {"valid": 0, "bad": 0} if tombstones is None else classified.agg(
+                F.count_if(~is_blank & is_erased & ~is_bad).alias("valid"),
+                F.count_if(~is_blank & is_erased & is_bad).alias("bad")).first().asDict()
+            bad = classified.where(~is_blank & is_bad & ~is_erased)
+            valid = classified.where(~is_blank & ~is_bad & ~is_erased)
+            if stats["quarantined"] > erased["bad"]:
                 append_once(to_quarantine_rows(bad, change_feed.feed.name, ingested_at, batch_id),
                             lake, TABLES["quarantine"], self.app_id, batch_id)
                 failpoint("after_quarantine", batch_id)
             inserted = 0
-            if stats["valid"]:
+            if stats["valid"] > erased["valid"]:
                 changes = change_feed.to_changes(valid, ingested_at).persist(StorageLevel.MEMORY_AND_DISK)
                 try:
                     inserted = retry_on_conflict(lambda: self._log_changes(changes), self.retries)
@@ -135,9 +148,10 @@ class ChangeBatchWriter(LandingBatchWriter):
                 "files": stats["files"],
                 "lines_read": stats["lines_read"],
                 "blank_lines": stats["blank_lines"],
-                "quarantined": stats["quarantined"],
+                "quarantined": stats["quarantined"] - erased["bad"],
                 "accepted": inserted,
-                "duplicates": stats["valid"] - inserted,
+                "duplicates": stats["valid"] - erased["valid"] - inserted,
+                "erased": erased["valid"] + erased["bad"],
                 "batches": 1,
             })
             log.info("%s batch %s: %s", change_feed.feed.name, batch_id, dict(self.totals))
@@ -229,7 +243,8 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
 
-    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in STREAM_RUN_COUNTS})
+    counted = (*STREAM_RUN_COUNTS, "erased")
+    report.add(**{name: sum((w.totals[name] for w in writers), 0) for name in counted})
     report.add(**{w.change_feed.feed.name: dict(w.totals) for w in writers})
     report.add(calendar_hours_added=hours_added, landing_files_deleted=swept)
     report.emit()

@@ -19,6 +19,8 @@ from jobs.transforms.facts import USER_ID_IN_RAW_LINE
 USERS = "users"      # source rows: user_id, user_key
 CONTENT = "content"  # source rows: content_key of an erased creator's videos
 ERASED_FLAG = "is_erased"
+# Whose line it is: an event's or a user change's user_id, else a content change's creator.
+USER_FIELDS = ("user_id", "creator_user_id")
 SALT_SEPARATOR = ":"
 
 
@@ -97,13 +99,16 @@ def with_erased_flag(lines: DataFrame, tombstones: DataFrame | None, salt: str, 
     """Classified landing lines -> plus `is_erased`: the line belongs to an erased user and happened
     before the request (it was in flight). A line whose time did not parse counts as before.
 
-    The user comes from the parsed `user_id` (or `creator_user_id`), else from the raw text, as the
-    quarantine salvages it. Without tombstones every line keeps `is_erased = false`.
+    The user comes from the parsed `user_id` (a content change's `creator_user_id`), else from that
+    field in the raw text, as the quarantine salvages it. Without tombstones every line keeps
+    `is_erased = false`.
     """
     if tombstones is None:
         return lines.withColumn(ERASED_FLAG, F.lit(False))
-    parsed = next((F.col(c) for c in ("user_id", "creator_user_id") if c in lines.columns), F.lit(None))
-    user = F.coalesce(parsed, F.nullif(F.regexp_extract(F.col("value"), USER_ID_IN_RAW_LINE, 1), F.lit("")))
+    field = next((c for c in USER_FIELDS if c in lines.columns), USER_FIELDS[0])
+    parsed = F.col(field) if field in lines.columns else F.lit(None)
+    in_raw_line = USER_ID_IN_RAW_LINE.replace('"user_id"', f'"{field}"')
+    user = F.coalesce(parsed, F.nullif(F.regexp_extract(F.col("value"), in_raw_line, 1), F.lit("")))
     keyed = lines.withColumn("_user_hash", user_hash(user, salt))
     stones = F.broadcast(tombstones.select(F.col("user_hash").alias("_stone"), "erased_before"))
     happened = F.col(time_field)

@@ -90,6 +90,25 @@ def test_in_flight_lines_of_erased_users_before_their_request_are_flagged(spark)
     assert with_erased_flag(lines, None, SALT, "event_timestamp").where("is_erased").count() == 0
 
 
+def test_content_changes_of_erased_creators_before_their_request_are_flagged(spark):
+    request = utc(2026, 11, 20, 12)
+    tombstones = latest_requests(spark.createDataFrame(
+        [(user_hash_hex("gone", SALT), request)], "user_hash string, requested_at timestamp"))
+    schema = "value string, content_id string, creator_user_id string, updated_at timestamp, reason string"
+    lines = spark.createDataFrame([
+        ('{"creator_user_id":"gone"}', "v1", "gone", utc(2026, 11, 20, 11), None),    # before: erased
+        ('{"creator_user_id":"gone"}', "v2", "gone", utc(2026, 11, 20, 13), None),    # after: back
+        ('{"op": "upsert", "creator_user_id": "gone", ', None, None, None, "malformed_json"),  # salvaged
+        ('{"creator_user_id":"kept"}', "v3", "kept", utc(2026, 11, 20, 11), None),    # another creator
+        ('{"content_id":"v1","op":"delete"}', "v1", None, utc(2026, 11, 20, 11), None),  # no creator named
+    ], schema)
+    flagged = with_erased_flag(lines, tombstones, SALT, "updated_at")
+    expected = spark.createDataFrame(
+        [(*row, erased) for row, erased in zip(lines.collect(), [True, False, True, False, False])],
+        schema + ", is_erased boolean")
+    assert_df_equality(flagged, expected, ignore_row_order=True, ignore_nullable=True)
+
+
 def test_landing_files_expire_with_the_commit_of_their_batch():
     entries = [("file:/l/a", 0), ("file:/l/b", 1), ("file:/l/c", 2), ("file:/l/d", 3)]
     hour = 3600.0
