@@ -29,6 +29,7 @@ from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_la
 from jobs.common.lake import (
     append_once,
     checkpoint_path,
+    conform,
     ensure_table,
     insert_new_rows,
     read_table,
@@ -164,6 +165,12 @@ def tier_days(spark: SparkSession, lake: str, touched: DataFrame) -> DataFrame:
             .join(touched, on="user_key", how="left_semi"))
 
 
+def not_held(wanted: DataFrame, held: DataFrame, spec: TableSpec) -> DataFrame:
+    """The wanted rows that the table does not hold as they are: Delta rewrites every file a MERGE
+    matches even when no row changes, so rows already held are left out of it (a rerun commits nothing)."""
+    return conform(wanted, spec).exceptAll(conform(held, spec))
+
+
 def derive_from_log(spark: SparkSession, lake: str, change_feed: ChangeFeed, touched: DataFrame,
                     batch_id: int | None = None) -> None:
     """The touched entities' dimension rows and history periods, from their whole change log (and,
@@ -172,13 +179,21 @@ def derive_from_log(spark: SparkSession, lake: str, change_feed: ChangeFeed, tou
     all_changes = read_table(spark, lake, change_feed.change_log).join(touched, on=key, how="left_semi")
     extra = [tier_days(spark, lake, touched).persist(StorageLevel.MEMORY_AND_DISK)] if change_feed.reads_tiers else []
     try:
-        upsert_rows(spark, lake, change_feed.dimension, change_feed.to_dimension(all_changes, *extra), [key])
+        dimension = change_feed.dimension
+        current = read_table(spark, lake, dimension).join(touched, on=key, how="left_semi")
+        changed = not_held(change_feed.to_dimension(all_changes, *extra), current, dimension)
+        if not changed.isEmpty():
+            upsert_rows(spark, lake, dimension, changed, [key])
         if batch_id is not None:
             failpoint("after_dimension", batch_id)
         if change_feed.history is not None and change_feed.to_history is not None:
-            existing = read_table(spark, lake, change_feed.history).join(touched, on=key, how="left_semi")
+            history = change_feed.history
+            existing = read_table(spark, lake, history).join(touched, on=key, how="left_semi")
             wanted = change_feed.to_history(all_changes, *extra)
-            sync_rows(spark, lake, change_feed.history, history_changes(wanted, existing, key), [key, "valid_from"])
+            stale = history_changes(wanted, existing, key).where(F.col("_stale"))
+            changes = stale.unionByName(not_held(wanted, existing, history).withColumn("_stale", F.lit(False)))
+            if not changes.isEmpty():
+                sync_rows(spark, lake, history, changes, [key, "valid_from"])
     finally:
         for frame in extra:
             frame.unpersist()

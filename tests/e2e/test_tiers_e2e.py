@@ -79,14 +79,7 @@ def test_a_creator_crossing_a_threshold_gets_the_tier_in_the_fact_the_dimension_
     producer.write("users", "u2.jsonl", [user_change("star", days_ago(1), "top", follower_count=20_001)])
     run(dims, spark, capsys, *lake_args)
     versions = {name: table_version(spark, lake, name) for name in ("dim_users", "dim_users_history")}
-    before_rows = {name: sorted(map(str, table(spark, lake, name).collect())) for name in versions}
     run(daily, spark, capsys, "--lake", str(lake), *days, *WINDOW)
-    after_rows = {name: sorted(map(str, table(spark, lake, name).collect())) for name in versions}
-    hist = [(r.version, {k: v for k, v in r.operationMetrics.items() if v != "0"}) for r in spark.sql(
-        f"DESCRIBE HISTORY delta.`{lake / 'dim_users_history'}`").collect()]
-    import pprint
-    with open("/tmp/tiers_debug.txt", "w") as out:
-        pprint.pprint((hist, before_rows, after_rows), stream=out, width=200)
     assert {name: table_version(spark, lake, name) for name in versions} == versions
     users, history = dimension_and_history()
     assert users.where(F.col("user_id") == "star").first()["creator_tier"] == "rising"
