@@ -2,13 +2,18 @@
 
 A day reads only its own partition of fact_content_engagements (hot plus archive, so an archived
 day recomputes to the same rows), the performance rows of the
-baseline window before it, and the dimensions. Each table's day is replaced in one Delta commit
-(replaceWhere on the day's partition): fact_content_performance first, then fact_creator_analytics,
-then the run is recorded in ops_daily_runs. A reader between two of these commits sees the day's new
-performance rows beside its old creator rows; a crash there leaves them so until the day is rerun.
-The run's record is the last commit, so a day that was pending stays pending until a run completes.
-Days of a range run in date order: a day's viral scores stand on the days before it.
-`--pending` picks the days whose inputs changed after their last computation (`pending_days`).
+baseline window before it, the creator rows of the tier window before it, and the dimensions. Each
+table's day is replaced in one Delta commit (replaceWhere on the day's partition):
+fact_content_performance first, then fact_creator_analytics (with each creator's tier of the day),
+then the day's creators get their dim_users tier and history periods derived again (dims'
+`derive_from_log`: two MERGEs, which change nothing when nothing changed), then the run is recorded
+in ops_daily_runs. A reader between two of these commits sees the day's new performance rows beside
+its old creator rows, or new tiers in the fact before the dimension; a crash there leaves them so
+until the day is rerun. The run's record is the last commit, so a day that was pending stays pending
+until a run completes, and its rerun derives the dimension again.
+Days of a range run in date order: a day's viral scores and tiers stand on the days before it.
+`--pending` picks the days whose inputs changed after their last computation (`pending_days`); the
+tiers of the 27 days after a recomputed day are not picked (see `pending_days`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.failpoints import failpoint
 from jobs.common.landing import utc_now
 from jobs.common.lease import writer_lease
-from jobs.common.lake import conform, ensure_table, read_table, table_path, table_version
+from jobs.common.lake import conform, ensure_table, read_table, retry_on_conflict, table_path, table_version
 from jobs.common.views import hot_and_archive
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.spark import start_spark
@@ -41,6 +46,8 @@ from jobs.transforms.daily import (
     to_creator_analytics,
     trending_lists,
 )
+from jobs.dims import CHANGE_FEEDS, derive_from_log
+from jobs.transforms.tiers import TierRules, earlier_engaged_days, with_creator_tier
 from schemas import TABLES, TableSpec
 
 log = logging.getLogger("shortvideo.daily")
@@ -49,6 +56,7 @@ CONTENT_COLUMNS = ("content_key", "content_id", "creator_user_key", "upload_time
                    "is_deleted")
 NO_VERSION = -1  # ops_daily_runs.dim_content_version when there was no dim_content yet
 OUTPUTS = ("fact_content_performance", "fact_creator_analytics", "ops_daily_runs")
+TIER_TABLES = ("cdc_users", "dim_users", "dim_users_history")  # the tiers' MERGE targets (dims' tables)
 
 
 class DailyParser(cli.LakeParser):
@@ -88,7 +96,13 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
 def pending_days(spark: SparkSession, lake: str, baseline_days: int) -> list[dt.date]:
     """The days whose facts are older than their inputs: days that received engagements after their
     last computation (late or not; never computed counts as before), and computed days that a
-    content change arriving after their computation alters (`content_reach`)."""
+    content change arriving after their computation alters (`content_reach`).
+
+    Tiers: a recomputed day whose creators' engaged days changed also changes the tiers of the
+    computed days up to `tiers.window_days` - 1 after it, and a follower-count change the tier of
+    the latest day; neither is picked here (it would recompute four weeks for every late event).
+    Such tiers are brought up to date by `--from`/`--to` over the days after, or by the next
+    computation of each day."""
     runs = read_table(spark, lake, TABLES["ops_daily_runs"]).groupBy("event_date").agg(
         F.max("computed_at").alias("last_computed"))
     by_events = (
@@ -154,8 +168,9 @@ def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> N
     )
 
 
-def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date, index: int = 0) -> dict:
-    """One day, in three commits; `index` (the day's place in the run) names the crash points."""
+def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules: TierRules, day: dt.date,
+                index: int = 0) -> dict:
+    """One day, in five commits; `index` (the day's place in the run) names the crash points."""
     lake = conf.lake
     computed_at = utc_now()  # aware UTC: PySpark reads a naive datetime in the OS time zone
     content_version = table_version(spark, lake, TABLES["dim_content"])  # the version read is the one recorded
@@ -166,6 +181,10 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date
     users = (read_table(spark, lake, TABLES["dim_users"]).select("user_key", "analytics_consent")
              .where(F.col("analytics_consent") == F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
     performance = read_table(spark, lake, TABLES["fact_content_performance"])
+    # Pinned: the day's creators before its replacement are still read after it (whose tier may go).
+    creators_before = read_table(spark, lake, TABLES["fact_creator_analytics"],
+                                 table_version(spark, lake, TABLES["fact_creator_analytics"]))
+    followers = read_table(spark, lake, TABLES["dim_users"]).select("user_key", "follower_count")
     # Hot plus archive: a day that archive has moved (or is moving) is computed from the same events.
     engagements = (
         all_engagements(spark, conf)
@@ -185,11 +204,20 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, day: dt.date
         failpoint("daily_after_performance", index)
         day_before = performance.where(F.col("event_date") == F.lit(day - dt.timedelta(days=1)))
         trending = trending_lists(content_rows, day_before, content, rules)
-        creator_rows = to_creator_analytics(measures, content, users, trending, day).persist(
-            StorageLevel.MEMORY_AND_DISK)
+        creator_rows = (
+            to_creator_analytics(measures, content, users, trending, day)
+            .transform(with_creator_tier, earlier_engaged_days(creators_before, day, tier_rules), followers,
+                       tier_rules)
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
         cached.append(creator_rows)
         replace_day(creator_rows, lake, TABLES["fact_creator_analytics"], day)
         failpoint("daily_after_creators", index)
+        touched = (creator_rows.select("user_key")
+                   .union(creators_before.where(F.col("event_date") == F.lit(day)).select("user_key")).distinct())
+        retry_on_conflict(lambda: derive_from_log(spark, lake, CHANGE_FEEDS["users"], touched),
+                          tier_rules.write_retries)
+        failpoint("daily_after_tiers", index)
 
         read = engagements.count()
         counts = {
@@ -216,6 +244,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     try:
         conf = load_conf(args.env, args.overrides, lake=args.lake)
         rules = DailyRules.from_conf(conf)
+        tier_rules = TierRules.from_conf(conf)
     except (ConfigError, KeyError, StopIteration, ValueError) as error:
         cli.fail_usage(parser, f"unusable configuration: {error}")
     configure_logging()
@@ -225,7 +254,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     try:
         if not DeltaTable.isDeltaTable(spark, table_path(conf.lake, TABLES["fact_content_engagements"])):
             raise FileNotFoundError(f"no fact_content_engagements table under {conf.lake}: run ingest first")
-        for name in OUTPUTS:
+        for name in OUTPUTS + TIER_TABLES:
             ensure_table(spark, conf.lake, TABLES[name])
         if args.pending:
             days = pending_days(spark, conf.lake, rules.baseline_days)
@@ -234,7 +263,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         else:
             days = days_between(args.first, args.last)
         with writer_lease(spark, conf, "daily"):  # a purge waits for the run, and the run for a purge
-            per_day = {day.isoformat(): compute_day(spark, conf, rules, day, index) for index, day in enumerate(days)}
+            per_day = {day.isoformat(): compute_day(spark, conf, rules, tier_rules, day, index) for index, day in enumerate(days)}
     except Exception as error:  # one line; every day already written is whole, the failed one untouched
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED

@@ -30,6 +30,7 @@ from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_la
 from jobs.common.lake import (
     append_once,
     checkpoint_path,
+    conform,
     ensure_table,
     insert_new_rows,
     read_table,
@@ -71,6 +72,7 @@ class ChangeFeed:
     to_dimension: Callable[[DataFrame], DataFrame]
     history: TableSpec | None = None
     to_history: Callable[[DataFrame], DataFrame] | None = None
+    reads_tiers: bool = False  # dimension and history take the daily tiers too (to_dim_users' tier_days)
 
     @property
     def tables(self) -> list[TableSpec]:
@@ -79,7 +81,7 @@ class ChangeFeed:
 
 CHANGE_FEEDS = {
     "users": ChangeFeed(USERS, "user_key", TABLES["cdc_users"], to_user_changes, TABLES["dim_users"], to_dim_users,
-                        TABLES["dim_users_history"], to_user_history),
+                        TABLES["dim_users_history"], to_user_history, reads_tiers=True),
     "content": ChangeFeed(CONTENT, "content_key", TABLES["cdc_content"], to_content_changes,
                           TABLES["dim_content"], to_dim_content),
 }
@@ -164,16 +166,51 @@ class ChangeBatchWriter(LandingBatchWriter):
         return int(metrics.get("numTargetRowsInserted", 0))  # {} when all were logged already
 
     def _derive(self, touched: DataFrame, batch_id: int) -> None:
-        """The touched entities' dimension rows and history periods, from their whole change log."""
-        change_feed, lake, key = self.change_feed, self.conf.lake, self.change_feed.key
-        all_changes = read_table(self.spark, lake, change_feed.change_log).join(touched, on=key, how="left_semi")
-        upsert_rows(self.spark, lake, change_feed.dimension, change_feed.to_dimension(all_changes), [key])
-        failpoint("after_dimension", batch_id)
+        derive_from_log(self.spark, self.conf.lake, self.change_feed, touched, batch_id)
+
+
+def tier_days(spark: SparkSession, lake: str, touched: DataFrame) -> DataFrame:
+    """(user_key, event_date, creator_tier) of the touched users: the tiers daily derived (rows of a
+    lake from before tiers have none and are left out)."""
+    facts = read_table(spark, lake, TABLES["fact_creator_analytics"])
+    if "creator_tier" not in facts.columns:
+        facts = facts.withColumn("creator_tier", F.lit(None).cast("string"))
+    return (facts.where(F.col("creator_tier").isNotNull()).select("user_key", "event_date", "creator_tier")
+            .join(touched, on="user_key", how="left_semi"))
+
+
+def not_held(wanted: DataFrame, held: DataFrame, spec: TableSpec) -> DataFrame:
+    """The wanted rows that the table does not hold as they are: Delta rewrites every file a MERGE
+    matches even when no row changes, so rows already held are left out of it (a rerun commits nothing)."""
+    return conform(wanted, spec).exceptAll(conform(held, spec))
+
+
+def derive_from_log(spark: SparkSession, lake: str, change_feed: ChangeFeed, touched: DataFrame,
+                    batch_id: int | None = None) -> None:
+    """The touched entities' dimension rows and history periods, from their whole change log (and,
+    for users, their daily tiers: daily calls this too, so both jobs derive the same rows)."""
+    key = change_feed.key
+    all_changes = read_table(spark, lake, change_feed.change_log).join(touched, on=key, how="left_semi")
+    extra = [tier_days(spark, lake, touched).persist(StorageLevel.MEMORY_AND_DISK)] if change_feed.reads_tiers else []
+    try:
+        dimension = change_feed.dimension
+        current = read_table(spark, lake, dimension).join(touched, on=key, how="left_semi")
+        changed = not_held(change_feed.to_dimension(all_changes, *extra), current, dimension)
+        if not changed.isEmpty():
+            upsert_rows(spark, lake, dimension, changed, [key])
+        if batch_id is not None:
+            failpoint("after_dimension", batch_id)
         if change_feed.history is not None and change_feed.to_history is not None:
-            existing = read_table(self.spark, lake, change_feed.history).join(touched, on=key, how="left_semi")
-            wanted = change_feed.to_history(all_changes)
-            sync_rows(self.spark, lake, change_feed.history, history_changes(wanted, existing, key),
-                      [key, "valid_from"])
+            history = change_feed.history
+            existing = read_table(spark, lake, history).join(touched, on=key, how="left_semi")
+            wanted = change_feed.to_history(all_changes, *extra)
+            stale = history_changes(wanted, existing, key).where(F.col("_stale"))
+            changes = stale.unionByName(not_held(wanted, existing, history).withColumn("_stale", F.lit(False)))
+            if not changes.isEmpty():
+                sync_rows(spark, lake, history, changes, [key, "valid_from"])
+    finally:
+        for frame in extra:
+            frame.unpersist()
 
 
 def run_change_feed(spark: SparkSession, conf: Conf, change_feed: ChangeFeed) -> ChangeBatchWriter:

@@ -1,6 +1,9 @@
 -- Creator tier progression: each move from one tier to the next (from dim_users_history), with how
 -- long creators stayed in the tier they left. Users who opted out of analytics (opted_out_users,
 -- consent as it is now) are left out.
+-- Groups users: a move made by fewer than k distinct creators (group_users) is left out, and
+-- counted in creator_tier_progression_suppressed (jobs/common/views.py create_view; k =
+-- analytics.k_anonymity).
 CREATE OR REPLACE TEMPORARY VIEW creator_tier_progression AS
 WITH periods AS (
     SELECT h.user_key, h.creator_tier, h.valid_from,
@@ -15,7 +18,8 @@ SELECT COALESCE(previous_tier, '(none)') AS from_tier,
        COUNT(DISTINCT user_key) AS creators,
        COUNT(*) AS moves,
        ROUND(AVG(DATEDIFF(valid_from, previous_from)), 1) AS avg_days_in_previous_tier,
-       MAX(valid_from) AS latest_move
+       MAX(valid_from) AS latest_move,
+       COUNT(DISTINCT user_key) AS group_users
 FROM periods
 WHERE previous_from IS NOT NULL AND NOT (previous_tier <=> creator_tier)
 GROUP BY 1, 2

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from pyspark.errors import AnalysisException
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
-from jobs.common.config import PROJECT_ROOT
+from jobs.common.config import PROJECT_ROOT, load_conf
 from jobs.common.lake import read_if_table, read_table, table_path, table_version
 from jobs.transforms.archive import union_hot_and_archive
 from schemas import TABLES, TableSpec
@@ -24,13 +26,49 @@ def view_files() -> list[Path]:
     return sorted(VIEWS_DIR.glob("*.sql"))
 
 
-def register_views(spark: SparkSession) -> list[str]:
-    """Create every saved view whose tables the lake has (a young lake may lack some).
+# metrics.md "Anonymization for aggregated reporting": a view whose query has this column groups
+# users; it holds the group's distinct users, and groups under k of them are left out.
+GROUP_USERS = "group_users"
+SUPPRESSED_SUFFIX = "_suppressed"  # <view>_suppressed: one row, suppressed_groups (how many were left out)
+K_VARIABLE = "k_anonymity"         # the session variable the model queries (analytics/*.sql) read
+_VIEW_HEADER = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+TEMPORARY\s+VIEW\s+(\w+)\s+AS\s+",
+                          re.IGNORECASE | re.MULTILINE)
+
+
+def declare_k(spark: SparkSession, k: int) -> None:
+    """The session variable `k_anonymity` = k, for the model queries' own suppression."""
+    spark.sql(f"DECLARE OR REPLACE VARIABLE {K_VARIABLE} INT DEFAULT {int(k)}")
+
+
+def create_view(spark: SparkSession, name: str, text: str, k: int) -> list[str]:
+    """Run a view file. A view that groups users (its query has `group_users`) is registered as its
+    groups of at least k users, without that column, beside `<name>_suppressed`, the count of the
+    groups left out; the query of all groups is never registered."""
+    header = _VIEW_HEADER.search(text)
+    if header is None or header.group(1) != name:
+        raise ValueError(f"analytics/views/{name}.sql must be CREATE OR REPLACE TEMPORARY VIEW {name} AS ...")
+    groups = spark.sql(text[header.end():])
+    if GROUP_USERS not in groups.columns:
+        spark.sql(text)
+        return [name]
+    enough = F.col(GROUP_USERS) >= F.lit(k)
+    groups.where(enough).drop(GROUP_USERS).createOrReplaceTempView(name)
+    groups.where(~enough).agg(F.count("*").alias("suppressed_groups")).createOrReplaceTempView(
+        name + SUPPRESSED_SUFFIX)
+    return [name, name + SUPPRESSED_SUFFIX]
+
+
+def register_views(spark: SparkSession, k: int | None = None) -> list[str]:
+    """Create every saved view whose tables the lake has (a young lake may lack some), groups of
+    users under k left out (`create_view`), and declare `k_anonymity` for the model queries.
 
     Views read other saved views (the consent and moderation rules live in opted_out_users,
     visible_content and trending_eligible_content), so a view that fails is tried again after the
     ones that succeed: passes go on while one registers a view, whatever the files' order.
     """
+    if k is None:  # a caller without its configuration: the default environment's
+        k = int(load_conf().get("analytics.k_anonymity"))
+    declare_k(spark, k)
     pending = {path.stem: path.read_text(encoding="utf-8") for path in view_files()}
     names: list[str] = []
     errors: dict[str, AnalysisException] = {}
@@ -38,8 +76,7 @@ def register_views(spark: SparkSession) -> list[str]:
         errors = {}
         for name, text in pending.items():
             try:
-                spark.sql(text)
-                names.append(name)
+                names.extend(create_view(spark, name, text, k))
             except AnalysisException as error:
                 errors[name] = error
         if len(errors) == len(pending):

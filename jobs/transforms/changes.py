@@ -12,6 +12,7 @@ import datetime as dt
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from jobs.common.keys import surrogate_key
 
@@ -24,6 +25,7 @@ CONTENT_FIELDS = ("creator_user_id", "content_type", "category", "duration_secon
 HISTORY_FIELDS = ("user_type", "creator_tier", "region")
 DEFAULT_CONSENT = True  # events.md: analytics_consent defaults to true
 DEFAULT_MODERATION = "approved"
+SECONDS_PER_DAY = 86400
 # Fields whose omission (or null) keeps the last value sent: an opt-out or a removal never lapses.
 USER_STICKY_FIELDS = ("analytics_consent",)
 CONTENT_STICKY_FIELDS = ("moderation_status",)
@@ -106,16 +108,29 @@ def _current_state(changes: DataFrame, key: str, natural_key: str, fields: tuple
     )
 
 
-def to_dim_users(changes: DataFrame) -> DataFrame:
-    """cdc_users rows (all of each user's changes) -> dim_users rows, one per user."""
+def latest_tiers(tier_days: DataFrame) -> DataFrame:
+    """(user_key, creator_tier): each creator's tier of their latest day in fact_creator_analytics."""
+    return tier_days.groupBy("user_key").agg(F.max_by("creator_tier", "event_date").alias("creator_tier"))
+
+
+def to_dim_users(changes: DataFrame, tier_days: DataFrame | None = None) -> DataFrame:
+    """cdc_users rows (all of each user's changes) -> dim_users rows, one per user.
+
+    The tier is the lake's (metrics.md): that of the user's latest day in `tier_days`
+    (fact_creator_analytics' user_key, event_date, creator_tier), null without one; the tier the
+    feed sent stays in the change log only."""
     state = _current_state(changes, "user_key", "user_id", USER_FIELDS, USER_STICKY_FIELDS)
+    if tier_days is None:
+        state = state.withColumn("creator_tier", F.lit(None).cast("string"))
+    else:
+        state = state.join(latest_tiers(tier_days), on="user_key", how="left")
     upsert = F.col("latest_upsert")
     return state.select(
         "user_key",
         "user_id",
         upsert["registration_date"].alias("registration_date"),
         upsert["user_type"].alias("user_type"),
-        upsert["creator_tier"].alias("creator_tier"),
+        "creator_tier",
         upsert["region"].alias("region"),
         upsert["follower_count"].cast("int").alias("follower_count"),
         upsert["following_count"].cast("int").alias("following_count"),
@@ -148,37 +163,80 @@ def to_dim_content(changes: DataFrame) -> DataFrame:
     )
 
 
-def to_user_history(changes: DataFrame) -> DataFrame:
-    """cdc_users rows -> dim_users_history: one period per run of equal (type, tier, region).
+def to_user_history(changes: DataFrame, tier_days: DataFrame | None = None) -> DataFrame:
+    """cdc_users rows and the daily tiers -> dim_users_history: one period per run of equal
+    (type, tier, region).
 
-    A period starts at the change that made the attributes what they are and ends where the next
-    different attributes (or the account's deletion) start; a change that repeats the attributes
-    (a follower-count update) does not start a period. An upsert after a delete opens a new one.
-    Of two changes at the same instant only the winner counts, so no two periods share a start.
+    Type and region come from the change log, the tier from `tier_days` (fact_creator_analytics'
+    user_key, event_date, creator_tier: the tier of day D holds from D's midnight UTC). A period
+    starts at the change (or the day) that made the attributes what they are and ends where the next
+    different attributes (or the account's deletion) start; a change that repeats the attributes (a
+    follower-count update, a day of the same tier) does not start a period. An upsert after a delete
+    opens a new one. Of two changes at the same instant only the winner counts, and a change at a
+    midnight and that day's tier make one state, so no two periods share a start. Periods start with the
+    user's first change: a tier of an earlier day is the tier the first period starts with.
     """
-    in_order = Window.partitionBy("user_key").orderBy(change_order())
-    state = F.struct(
+    winners = changes.transform(filter_instant_winners, "user_key")
+    account = F.struct(
         (F.col("op") == DELETE).alias("deleted"),
-        *[F.when(F.col("op") == UPSERT, F.col(f)).alias(f) for f in HISTORY_FIELDS],
+        *[F.when(F.col("op") == UPSERT, F.col(f)).alias(f) for f in HISTORY_FIELDS if f != "creator_tier"],
+    )
+    account_events = winners.select(
+        "user_key", "user_id", F.col("updated_at").alias("at"),
+        F.struct(F.col("updated_at"), F.lit(0).alias("source"), change_order().alias("change")).alias("event_order"),
+        account.alias("account"), F.lit(None).cast("string").alias("tier"),
+    )
+    events = account_events
+    if tier_days is not None:
+        ids = winners.select("user_key", "user_id").distinct()
+        at = F.timestamp_seconds(F.unix_date(F.col("event_date")) * SECONDS_PER_DAY)  # midnight UTC, any session zone
+        tier_events = tier_days.join(ids, on="user_key", how="inner").select(
+            "user_key", "user_id", at.alias("at"),
+            F.struct(at.alias("updated_at"), F.lit(1).alias("source"),
+                     F.lit(None).cast(change_order_type(winners)).alias("change")).alias("event_order"),
+            F.lit(None).cast(account_events.schema["account"].dataType).alias("account"),
+            F.col("creator_tier").alias("tier"),
+        )
+        events = account_events.unionByName(tier_events)
+    in_order = Window.partitionBy("user_key").orderBy("event_order")
+    so_far = in_order.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    known = (
+        events.withColumn("account", F.last("account", ignorenulls=True).over(so_far))
+        .withColumn("tier", F.last("tier", ignorenulls=True).over(so_far))
+        .where(F.col("account").isNotNull())
+        # The state an instant leaves (a change at a tier day's midnight and that day's tier: both).
+        .withColumn("_last", F.row_number().over(Window.partitionBy("user_key", "at").orderBy(F.desc("event_order"))))
+        .where(F.col("_last") == 1)
+        .drop("_last")
+    )
+    deleted = F.col("account.deleted")
+    state = F.struct(
+        deleted.alias("deleted"),
+        *[(F.when(~deleted, F.col("tier")) if f == "creator_tier" else F.col("account")[f]).alias(f)
+          for f in HISTORY_FIELDS],
     )
     starts = (
-        changes.transform(filter_instant_winners, "user_key")
-        .withColumn("state", state)
+        known.withColumn("state", state)
         .withColumn("previous_state", F.lag("state").over(in_order))
         .where(F.col("previous_state").isNull() | ~F.col("state").eqNullSafe(F.col("previous_state")))
     )
-    periods = starts.withColumn("valid_to", F.lead("updated_at").over(in_order))
+    periods = starts.withColumn("valid_to", F.lead("at").over(in_order))
     return (
         periods.where(~F.col("state.deleted"))
         .select(
             "user_key",
             "user_id",
             *[F.col("state")[f].alias(f) for f in HISTORY_FIELDS],
-            F.col("updated_at").alias("valid_from"),
+            F.col("at").alias("valid_from"),
             "valid_to",
             F.col("valid_to").isNull().alias("is_current"),
         )
     )
+
+
+def change_order_type(changes: DataFrame) -> T.DataType:
+    """The type of `change_order()` over these changes (a null of it orders a tier day's row)."""
+    return changes.select(change_order().alias("order")).schema["order"].dataType
 
 
 def history_changes(recomputed: DataFrame, existing: DataFrame, key: str = "user_key") -> DataFrame:

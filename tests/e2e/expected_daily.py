@@ -31,6 +31,9 @@ RECENCY_FACTOR = 0.5
 TRENDING_LIMIT = 10
 RECEIVED_TYPES = ("like", "comment", "share", "save", "duet", "remix")
 HIDDEN_STATUSES = ("removed",)
+TIER_WINDOW_DAYS = 28
+TIERS = (("top", 1_000_000, 0.75), ("established", 100_000, 0.5), ("rising", 10_000, 0.25))  # best first
+FALLBACK_TIER = "casual"
 
 
 # --- landing -----------------------------------------------------------------------------------
@@ -259,10 +262,26 @@ def creator_rows(day: dt.date, events: list[dict], score_of: dict[tuple[str, dt.
     return rows
 
 
+def creator_tier(creator: str, day: dt.date, rows: list[dict], followers: dict[str, int]) -> str:
+    """The first tier whose minimums the creator meets: followers now, and the share of the 28 days
+    ending at `day` on which their row (computed before, or of the day) shows an engagement received."""
+    first = day - dt.timedelta(days=TIER_WINDOW_DAYS - 1)
+    engaged = {r["event_date"] for r in rows if r["creator_id"] == creator and first <= r["event_date"] <= day
+               and r["total_engagements_received"] > 0}
+    consistency = len(engaged) / TIER_WINDOW_DAYS
+    for tier, min_followers, min_consistency in TIERS:
+        if followers.get(creator, 0) >= min_followers and consistency >= min_consistency:
+            return tier
+    return FALLBACK_TIER
+
+
 def expected_daily(landing: Path, days: list[dt.date]) -> Expected:
     """Both daily facts for `days` (computed in date order), from the landing files alone."""
     out = Expected()
-    out.opted_out = opted_out_users(read_feed(landing, "users"))
+    user_changes = read_feed(landing, "users")
+    out.opted_out = opted_out_users(user_changes)
+    followers = {uid: (state.upsert or {}).get("follower_count") or 0
+                 for uid, state in current_states(user_changes, "user_id").items()}
     out.catalog = videos(read_feed(landing, "content"))
     by_day: dict[dt.date, list[dict]] = defaultdict(list)
     for event in unique_events(read_feed(landing, "engagements")):
@@ -284,5 +303,8 @@ def expected_daily(landing: Path, days: list[dt.date]) -> Expected:
         with_viral_scores(rows, out.performance, out.catalog, day)
         out.performance.extend(rows)
         score_of.update({(r["content_id"], day): r["viral_score"] for r in rows})
-        out.creators.extend(creator_rows(day, out.events_by_day[day], score_of, out.catalog, out.opted_out))
+        day_rows = creator_rows(day, out.events_by_day[day], score_of, out.catalog, out.opted_out)
+        for row in day_rows:
+            row["creator_tier"] = creator_tier(row["creator_id"], day, out.creators + day_rows, followers)
+        out.creators.extend(day_rows)
     return out

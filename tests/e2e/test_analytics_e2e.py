@@ -10,6 +10,7 @@ from chispa import assert_approx_df_equality
 
 from jobs import daily, dims, ingest, sql
 from jobs.common.views import ANALYTICS_DIR, view_files
+from schemas.tables import ARCHIVED_TABLES
 from tests.e2e.producer import Landing
 from tests.e2e.test_dims_daily_e2e import content_change, days_ago, engagement, run, user_change
 
@@ -55,11 +56,15 @@ def example_lake(spark, tmp_path_factory):
 
 def answer(spark, capsys, lake, query_file):
     capsys.readouterr()
-    code = sql.main(["--lake", str(lake), "--format", "json", "--file", str(ANALYTICS_DIR / query_file)], spark=spark)
+    # k = 1: this lake's groups are one or two creators (k-anonymity: test_saved_views)
+    code = sql.main(["--lake", str(lake), "--format", "json", "--set", "analytics.k_anonymity=1",
+                     "--file", str(ANALYTICS_DIR / query_file)], spark=spark)
     lines = capsys.readouterr().out.splitlines()
     assert code == 0, lines[-1:]
-    # every saved view registers on a lake the jobs built
-    assert json.loads(lines[-1])["views"] == len(view_files()), lines[-1]
+    # every saved view registers on a lake the jobs built, a view that groups users with its _suppressed
+    grouped = sum(1 for path in view_files() if "group_users" in path.read_text(encoding="utf-8"))
+    # and each archived fact table's <table>_all (this lake has no archive yet)
+    assert json.loads(lines[-1])["views"] == len(view_files()) + grouped + len(ARCHIVED_TABLES), lines[-1]
     return [json.loads(line) for line in lines[:-1]]  # the last line is the job's status
 
 
@@ -86,12 +91,12 @@ def test_the_model_queries_answer_correctly(spark, capsys, example_lake):
     assert trending == expected_trending
 
     tiers = answer(spark, capsys, lake, "creator_tier_analysis.sql")
-    # cre1: views 4 and 1 (mean 2.5), rate 4/4 and 1/1; cre2 (now rising): 2 views, 1 engagement,
-    # 1 follower.
+    # The tiers are the lake's, not the feed's "top" and "rising": 100 followers each, so both are
+    # casual. cre1: views 4 and 1, rate 4/4 and 1/1; cre2: 2 views, 1 engagement, 1 follower.
     expected_tiers = spark.createDataFrame(
-        [("top", 1, 2.5, 1.0, 0.0), ("rising", 1, 2.0, 0.5, 1.0)],
+        [("casual", 2, 7 / 3, 2.5 / 3, 1 / 3, 0)],
         "creator_tier string, creator_count long, avg_daily_views double, avg_engagement_rate double, "
-        "avg_net_follower_growth double",
+        "avg_net_follower_growth double, groups_suppressed long",
     )
     actual_tiers = spark.createDataFrame([tuple(row.values()) for row in tiers], expected_tiers.schema)
     assert_approx_df_equality(actual_tiers, expected_tiers, 1e-12)

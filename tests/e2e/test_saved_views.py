@@ -17,7 +17,7 @@ from chispa import assert_df_equality
 
 from jobs import sql
 from jobs.common.lake import register_tables, table_path
-from jobs.common.views import ANALYTICS_DIR, register_views, view_files
+from jobs.common.views import ANALYTICS_DIR, SUPPRESSED_SUFFIX, register_views, view_files
 from schemas import TABLES
 
 pytestmark = pytest.mark.e2e
@@ -128,12 +128,12 @@ PERFORMANCE = [  # views, likes, comments, shares, saves, watch, completion, sco
     performance_row(105, D1, 1, 1, 0, 0, 0, 4.0, 0.3, 4, 100),
     performance_row(106, D2, 1, 0, 0, 0, 0, 3.0, 1.0, 2, 100),
 ]
-CREATORS = [  # posted, views, engagements, followers, churn, rate, trending ids
-    (1, hour_key(D1), 1, 4, 1, 1, 0, 0.25, '["v1"]', D1),
-    (1, hour_key(D2), 0, 12, 2, 0, 0, 2 / 12, '["v2","v1"]', D2),
-    (2, hour_key(D1), 0, 1, 1, 0, 1, 1.0, "[]", D1),
-    (2, hour_key(D2), 1, 3, 2, 2, 0, 2 / 3, '["v3"]', D2),
-    (3, hour_key(D2), 0, 6, 3, 0, 0, 0.5, '["v4"]', D2),  # computed before creX opted out
+CREATORS = [  # posted, views, engagements, followers, churn, rate, trending ids, tier
+    (1, hour_key(D1), 1, 4, 1, 1, 0, 0.25, '["v1"]', "top", D1),
+    (1, hour_key(D2), 0, 12, 2, 0, 0, 2 / 12, '["v2","v1"]', "top", D2),
+    (2, hour_key(D1), 0, 1, 1, 0, 1, 1.0, "[]", "rising", D1),
+    (2, hour_key(D2), 1, 3, 2, 2, 0, 2 / 3, '["v3"]', "rising", D2),
+    (3, hour_key(D2), 0, 6, 3, 0, 0, 0.5, '["v4"]', "established", D2),  # computed before creX opted out
 ]
 DATES = [(hour_key(d), d, d.year, d.month, d.day, d.isoweekday() % 7 + 1, 0, d.weekday() >= 5) for d in (D1, D2)]
 
@@ -232,7 +232,12 @@ def expected_views(spark) -> dict:
 
 def test_every_saved_view_gives_its_known_answer(spark, hand_lake):
     register_tables(spark, hand_lake)  # the sql job's registration
-    assert sorted(register_views(spark)) == sorted(path.stem for path in view_files())
+    # k = 0: every group shown (this lake's groups are of one or two users; suppression: below)
+    names = register_views(spark, k=0)
+    assert sorted(name for name in names if not name.endswith(SUPPRESSED_SUFFIX)) == sorted(
+        path.stem for path in view_files())
+    assert sorted(name for name in names if name.endswith(SUPPRESSED_SUFFIX)) == sorted(
+        stem + SUPPRESSED_SUFFIX for stem in GROUPED_VIEWS)
     expected = expected_views(spark)
     assert sorted(expected) == sorted(path.stem for path in view_files()), "every view needs a known answer"
     for view, answer in expected.items():
@@ -241,9 +246,10 @@ def test_every_saved_view_gives_its_known_answer(spark, hand_lake):
                            ignore_metadata=True)
 
 
-def answer(spark, capsys, lake: str, query_file: str) -> list[dict]:
+def answer(spark, capsys, lake: str, query_file: str, k: int = 1) -> list[dict]:
     capsys.readouterr()
-    code = sql.main(["--lake", lake, "--format", "json", "--file", str(ANALYTICS_DIR / query_file)], spark=spark)
+    code = sql.main(["--lake", lake, "--format", "json", "--set", f"analytics.k_anonymity={k}",
+                     "--file", str(ANALYTICS_DIR / query_file)], spark=spark)
     lines = capsys.readouterr().out.splitlines()
     assert code == 0, lines[-1:]
     return [json.loads(line) for line in lines[:-1]]  # the last line is the job's status
@@ -264,7 +270,42 @@ def test_the_model_queries_leave_out_removed_and_opted_out(spark, capsys, hand_l
     tiers = answer(spark, capsys, hand_lake, "creator_tier_analysis.sql")
     assert tiers == [
         {"creator_tier": "top", "creator_count": 1, "avg_daily_views": 8.0,
-         "avg_engagement_rate": (0.25 + 2 / 12) / 2, "avg_net_follower_growth": 0.5},
+         "avg_engagement_rate": (0.25 + 2 / 12) / 2, "avg_net_follower_growth": 0.5, "groups_suppressed": 0},
         {"creator_tier": "rising", "creator_count": 1, "avg_daily_views": 2.0,
-         "avg_engagement_rate": (1.0 + 2 / 3) / 2, "avg_net_follower_growth": 0.5},
+         "avg_engagement_rate": (1.0 + 2 / 3) / 2, "avg_net_follower_growth": 0.5, "groups_suppressed": 0},
     ]
+    # k = 2: each tier is one creator, so both are left out.
+    assert answer(spark, capsys, hand_lake, "creator_tier_analysis.sql", k=2) == []
+
+
+# The views that group users (their query has group_users), and how many of the hand lake's groups
+# have fewer than 2 distinct users.
+GROUPED_VIEWS = {
+    # for_you/00: fan1 (fanX opted out); for_you/01-02: fan9 and fan1; following/11+: fan1
+    "discovery_effectiveness": 2,
+    # casual->rising: cre1 and cre2; rising->top: cre1
+    "creator_tier_progression": 1,
+    # D1 (no engagement on D1 in this lake): 0 viewers each; D2 dance: fan1 (e1, e5); D2 comedy: fan9
+    "completion_rate_by_category": 4,
+    # dance: v1 fan1; fyp: v1 fan1, v3 fan9; lol: v6 none
+    "hashtag_performance": 2,
+    # bling: v1 fan1; (no effect): v3 fan9, v6 none
+    "effect_performance": 2,
+}
+
+
+def test_a_group_of_k_minus_one_users_is_left_out_and_one_of_k_stays(spark, hand_lake):
+    register_tables(spark, hand_lake)
+    register_views(spark, k=2)
+    kept = spark.table("discovery_effectiveness").select("discovery_source", "position_band", "impressions")
+    assert_df_equality(kept, worked_out(spark, "discovery_source string, position_band string, impressions bigint",
+                                        [("for_you", "01-02", 2)]),
+                       ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+    kept_moves = spark.table("creator_tier_progression").select("from_tier", "to_tier", "creators")
+    assert_df_equality(kept_moves, worked_out(spark, "from_tier string, to_tier string, creators bigint",
+                                              [("casual", "rising", 2)]),
+                       ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+    suppressed = {view: spark.table(view + SUPPRESSED_SUFFIX).first()["suppressed_groups"] for view in GROUPED_VIEWS}
+    assert suppressed == GROUPED_VIEWS
+    assert "group_users" not in spark.table("hashtag_performance").columns
+    assert spark.table("hashtag_performance").select("hashtag").collect() == [("fyp",)]

@@ -45,25 +45,25 @@ def user_changes(spark, rows):
 
 
 def test_latest_updated_at_wins_whatever_the_arrival_order(spark):
-    in_file_order = [upsert("u1", at(20), tier="rising", file="b"), upsert("u1", at(10), tier="casual", file="a"),
+    in_file_order = [upsert("u1", at(20), region="DE", file="b"), upsert("u1", at(10), region="FR", file="a"),
                      upsert("u2", at(5), tier=None, user_type="consumer", consent=False)]
     actual = to_dim_users(user_changes(spark, in_file_order)).select(
-        "user_id", "creator_tier", "user_type", "analytics_consent", "is_deleted", "updated_at")
+        "user_id", "region", "user_type", "analytics_consent", "is_deleted", "updated_at")
     expected = spark.createDataFrame(
-        [("u1", "rising", "creator", True, False, at(20)),   # consent not sent: true
-         ("u2", None, "consumer", False, False, at(5))],
-        "user_id string, creator_tier string, user_type string, analytics_consent boolean, is_deleted boolean, "
+        [("u1", "DE", "creator", True, False, at(20)),   # consent not sent: true
+         ("u2", "FR", "consumer", False, False, at(5))],
+        "user_id string, region string, user_type string, analytics_consent boolean, is_deleted boolean, "
         "updated_at timestamp",
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_a_delete_keeps_the_last_attributes_and_flags_the_row(spark):
-    changes = user_changes(spark, [delete("u1", at(20)), upsert("u1", at(10), tier="top"),
+    changes = user_changes(spark, [delete("u1", at(20)), upsert("u1", at(10), region="DE"),
                                    upsert("u2", at(10)), delete("u2", at(10))])  # same instant: delete wins
-    actual = to_dim_users(changes).select("user_id", "creator_tier", "is_deleted", "updated_at")
-    expected = spark.createDataFrame([("u1", "top", True, at(20)), ("u2", "casual", True, at(10))],
-                                     "user_id string, creator_tier string, is_deleted boolean, updated_at timestamp")
+    actual = to_dim_users(changes).select("user_id", "region", "is_deleted", "updated_at")
+    expected = spark.createDataFrame([("u1", "DE", True, at(20)), ("u2", "FR", True, at(10))],
+                                     "user_id string, region string, is_deleted boolean, updated_at timestamp")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
@@ -76,11 +76,11 @@ def test_a_repeated_change_is_logged_once(spark):
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_history_has_a_period_per_tier_and_closes_at_deletion(spark):
+def test_history_has_a_period_per_attribute_change_and_closes_at_deletion(spark):
     changes = user_changes(spark, [
         upsert("u1", at(1), tier="casual"),
-        upsert("u1", at(3), tier="casual", followers=500),   # same attributes: no new period
-        upsert("u1", at(5), tier="rising"),
+        upsert("u1", at(3), tier="top", followers=500),   # same attributes (the feed's tier is not one): no period
+        upsert("u1", at(5), region="PT"),
         delete("u1", at(9)),
         upsert("u2", at(2), tier=None, user_type="consumer"),
         upsert("u2", at(4), tier="casual", user_type="both", region="DE"),
@@ -89,10 +89,10 @@ def test_history_has_a_period_per_tier_and_closes_at_deletion(spark):
                                              "valid_to", "is_current")
     expected = spark.createDataFrame(
         [
-            ("u1", "creator", "casual", "FR", at(1), at(5), False),
-            ("u1", "creator", "rising", "FR", at(5), at(9), False),  # ended by the deletion
+            ("u1", "creator", None, "FR", at(1), at(5), False),
+            ("u1", "creator", None, "PT", at(5), at(9), False),  # ended by the deletion
             ("u2", "consumer", None, "FR", at(2), at(4), False),
-            ("u2", "both", "casual", "DE", at(4), None, True),
+            ("u2", "both", None, "DE", at(4), None, True),
         ],
         "user_id string, user_type string, creator_tier string, region string, valid_from timestamp, "
         "valid_to timestamp, is_current boolean",
@@ -101,20 +101,20 @@ def test_history_has_a_period_per_tier_and_closes_at_deletion(spark):
 
 
 def test_history_ignores_arrival_order_and_reopens_after_a_restore(spark):
-    rows = [upsert("u1", at(7), tier="top"), delete("u1", at(5)), upsert("u1", at(1), tier="casual")]
-    actual = to_user_history(user_changes(spark, rows)).select("creator_tier", "valid_from", "valid_to", "is_current")
-    expected = spark.createDataFrame([("casual", at(1), at(5), False), ("top", at(7), None, True)],
-                                     "creator_tier string, valid_from timestamp, valid_to timestamp, is_current boolean")
+    rows = [upsert("u1", at(7), region="DE"), delete("u1", at(5)), upsert("u1", at(1), region="FR")]
+    actual = to_user_history(user_changes(spark, rows)).select("region", "valid_from", "valid_to", "is_current")
+    expected = spark.createDataFrame([("FR", at(1), at(5), False), ("DE", at(7), None, True)],
+                                     "region string, valid_from timestamp, valid_to timestamp, is_current boolean")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_history_changes_flag_the_periods_that_no_longer_exist(spark):
-    recomputed = to_user_history(user_changes(spark, [upsert("u1", at(1)), upsert("u1", at(5), tier="rising")]))
-    existing = to_user_history(user_changes(spark, [upsert("u1", at(1)), upsert("u1", at(3), tier="top")]))
-    actual = history_changes(recomputed, existing).select("creator_tier", "valid_from", "valid_to", "_stale")
+    recomputed = to_user_history(user_changes(spark, [upsert("u1", at(1)), upsert("u1", at(5), region="PT")]))
+    existing = to_user_history(user_changes(spark, [upsert("u1", at(1)), upsert("u1", at(3), region="DE")]))
+    actual = history_changes(recomputed, existing).select("region", "valid_from", "valid_to", "_stale")
     expected = spark.createDataFrame(
-        [("casual", at(1), at(5), False), ("rising", at(5), None, False), ("top", at(3), None, True)],
-        "creator_tier string, valid_from timestamp, valid_to timestamp, _stale boolean",
+        [("FR", at(1), at(5), False), ("PT", at(5), None, False), ("DE", at(3), None, True)],
+        "region string, valid_from timestamp, valid_to timestamp, _stale boolean",
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -179,8 +179,8 @@ def test_an_omitted_moderation_status_keeps_a_removal(spark):
 
 
 def test_two_changes_at_one_instant_give_one_period_whatever_the_order(spark):
-    pair = [upsert("u1", at(5), tier="rising", file="b"), upsert("u1", at(5), tier="top", region="DE", file="a")]
-    rest = [upsert("u1", at(1), tier="casual"), upsert("u1", at(8), tier="top", region="DE", followers=50)]
+    pair = [upsert("u1", at(5), region="PT", file="b"), upsert("u1", at(5), user_type="both", region="DE", file="a")]
+    rest = [upsert("u1", at(1)), upsert("u1", at(8), user_type="both", region="DE", followers=50)]
     results = []
     for order in (rest[:1] + pair + rest[1:], pair[::-1] + rest[::-1]):
         changes = user_changes(spark, order)
@@ -188,7 +188,53 @@ def test_two_changes_at_one_instant_give_one_period_whatever_the_order(spark):
     (dim, history), (other_dim, other_history) = results
     assert_df_equality(dim, other_dim, ignore_row_order=True)
     assert_df_equality(history, other_history)
-    periods = [(r.creator_tier, as_utc(r.valid_from), as_utc(r.valid_to)) for r in history.collect()]
-    rising_won = [("casual", at(1), at(5)), ("rising", at(5), at(8)), ("top", at(8), None)]
-    top_won = [("casual", at(1), at(5)), ("top", at(5), None)]  # the change at 8 repeats its attributes
-    assert periods in (rising_won, top_won)
+    periods = [(r.region, as_utc(r.valid_from), as_utc(r.valid_to)) for r in history.collect()]
+    pt_won = [("FR", at(1), at(5)), ("PT", at(5), at(8)), ("DE", at(8), None)]
+    de_won = [("FR", at(1), at(5)), ("DE", at(5), None)]  # the change at 8 repeats its attributes
+    assert periods in (pt_won, de_won)
+
+
+TIER_DAYS = "user_id string, event_date date, creator_tier string"
+
+
+def tier_days(spark, rows):
+    """fact_creator_analytics' (user_key, event_date, creator_tier) from (user_id, day of November, tier)."""
+    frame = spark.createDataFrame([(u, dt.date(2026, 11, d), t) for u, d, t in rows], TIER_DAYS)
+    return frame.select(F.xxhash64("user_id").alias("user_key"), "event_date", "creator_tier")
+
+
+def test_the_dimension_takes_the_tier_of_the_latest_daily_row_never_the_feeds(spark):
+    changes = user_changes(spark, [upsert("u1", at(1), tier="top"), upsert("u2", at(1), tier="top"),
+                                   upsert("u3", at(1), tier=None, user_type="consumer")])
+    days = tier_days(spark, [("u1", 3, "rising"), ("u1", 9, "established"), ("u1", 5, "top"), ("u2", 2, "casual")])
+    actual = to_dim_users(changes, days).select("user_id", "creator_tier")
+    expected = spark.createDataFrame([("u1", "established"), ("u2", "casual"), ("u3", None)],
+                                     "user_id string, creator_tier string")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_history_weaves_the_daily_tiers_into_the_feeds_periods(spark):
+    changes = user_changes(spark, [
+        upsert("u1", at(3), tier="top"),          # the feed's tier plays no part
+        upsert("u1", at(6), region="DE"),         # at the midnight of a tier day
+        delete("u1", at(12)),
+    ])
+    days = tier_days(spark, [
+        ("u1", 1, "casual"),                      # before the first change: the first period's tier
+        ("u1", 4, "casual"),                      # same tier: no period
+        ("u1", 6, "rising"),
+        ("u1", 8, "rising"),
+        ("u1", 13, "top"),                        # after the deletion: no period
+        ("u9", 6, "top"),                         # no change log: no history
+    ])
+    actual = to_user_history(changes, days).select("user_id", "creator_tier", "region", "valid_from", "valid_to",
+                                                   "is_current")
+    expected = spark.createDataFrame(
+        [
+            ("u1", "casual", "FR", at(3), at(6), False),
+            ("u1", "rising", "DE", at(6), at(12), False),   # one period for the change and the day
+        ],
+        "user_id string, creator_tier string, region string, valid_from timestamp, valid_to timestamp, "
+        "is_current boolean",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

@@ -1,0 +1,88 @@
+"""Creator tiers by rule (shared/spec/metrics.md "Creator tier"), as pure transforms.
+
+A creator's tier of day D stands on two inputs: the follower count dim_users holds now, and the
+consistency of the `window_days` days ending at D (the share of them on which the creator received
+at least one engagement). The earlier days' engagement days come from fact_creator_analytics
+(`total_engagements_received > 0`), so a day reads a few small rows per creator instead of four
+weeks of raw events; `daily` computes a range in date order, so those rows are there before a day
+needs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from jobs.common.config import Conf
+
+
+@dataclass(frozen=True)
+class TierLevel:
+    tier: str
+    min_followers: int
+    min_consistency: float
+
+
+@dataclass(frozen=True)
+class TierRules:
+    """conf [tiers]: the levels best first, the tier of everyone else, the consistency window."""
+
+    levels: tuple[TierLevel, ...]
+    fallback: str
+    window_days: int
+    write_retries: int
+
+    @classmethod
+    def from_conf(cls, conf: Conf) -> "TierRules":
+        tiers: dict[str, Any] = conf.section("tiers")
+        followers, consistency = tiers["min_followers"], tiers["min_consistency"]
+        return cls(
+            levels=tuple(TierLevel(name, int(followers[name]), float(consistency[name])) for name in tiers["order"]),
+            fallback=str(tiers["fallback"]),
+            window_days=int(tiers["window_days"]),
+            write_retries=int(tiers["write_retries"]),
+        )
+
+
+def tier_of(followers: Column, consistency: Column, rules: TierRules) -> Column:
+    """The first level (best first) whose both minimums are met, else the fallback."""
+    tier = F.lit(rules.fallback)
+    for level in reversed(rules.levels):
+        meets = (followers >= F.lit(level.min_followers)) & (consistency >= F.lit(level.min_consistency))
+        tier = F.when(meets, F.lit(level.tier)).otherwise(tier)
+    return tier
+
+
+def earlier_engaged_days(creator_history: DataFrame, day: dt.date, rules: TierRules) -> DataFrame:
+    """(user_key, engaged_days): per creator, the days of the window before `day` (the day itself
+    left out) on which fact_creator_analytics says they received an engagement."""
+    first = day - dt.timedelta(days=rules.window_days - 1)
+    return (
+        creator_history
+        .where(F.col("event_date").between(F.lit(first), F.lit(day - dt.timedelta(days=1))))
+        .where(F.col("total_engagements_received") > 0)
+        .groupBy("user_key")
+        .agg(F.count_distinct("event_date").alias("engaged_days"))
+    )
+
+
+def with_creator_tier(creator_rows: DataFrame, earlier: DataFrame, followers: DataFrame,
+                      rules: TierRules) -> DataFrame:
+    """fact_creator_analytics rows of one day + creator_tier.
+
+    `earlier` is `earlier_engaged_days` of that day; `followers` is (user_key, follower_count) of
+    dim_users (a creator the dimension does not know yet has no followers)."""
+    engaged_today = F.when(F.col("total_engagements_received") > 0, 1).otherwise(0)
+    consistency = (F.coalesce(F.col("engaged_days"), F.lit(0)) + engaged_today) / F.lit(rules.window_days)
+    follower_count = F.coalesce(F.col("follower_count"), F.lit(0))
+    return (
+        creator_rows
+        .join(earlier, on="user_key", how="left")
+        .join(followers.select("user_key", "follower_count"), on="user_key", how="left")
+        .withColumn("creator_tier", tier_of(follower_count, consistency, rules))
+        .drop("engaged_days", "follower_count")
+    )
