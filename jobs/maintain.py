@@ -19,13 +19,10 @@ on; a conflict with a concurrent writer is retried. A second run finds nothing t
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import logging
 import sys
 import time
 from dataclasses import dataclass
-from typing import Iterator
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -39,7 +36,7 @@ from jobs.common.lake import add_missing_columns, existing_tables, retry_on_conf
 from jobs.common.landing import utc_now
 from jobs.common.maintenance import MaintainPolicy, TablePolicy, maintain_policy
 from jobs.common.report import JobReport, configure_logging, first_line
-from jobs.common.spark import start_spark
+from jobs.common.spark import session_settings, start_spark
 from jobs.transforms.facts import user_bucket
 from schemas import TableSpec
 
@@ -149,22 +146,6 @@ def ranges_overlap(files: list[tuple[int | None, int | None]]) -> bool:
     span = max(high for _, high in files) - min(low for low, _ in files) + 1
     covered = sum(high - low + 1 for low, high in files)
     return covered > LAID_OUT_COVERAGE * span
-
-
-@contextlib.contextmanager
-def session_settings(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
-    """Spark settings for the duration of a step, restored after (tests share the session)."""
-    before = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def bring_to_spec(spark: SparkSession, table: LakeTable, policy: TablePolicy, attempts: int) -> dict:

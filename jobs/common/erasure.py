@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 from jobs.common.config import Conf, join_path
 from jobs.common.lake import ensure_table, retry_on_conflict, table_path
 from jobs.common.maintenance import user_buckets
+from jobs.common.spark import session_settings
 from jobs.transforms.erasure import (
     BUCKET_COLUMN,
     CONTENT,
@@ -170,17 +171,8 @@ def vacuum_now(spark: SparkSession, path: str) -> None:
     as the session has cores instead of Spark's default 10000 (most of a small table's VACUUM time).
     """
     settings = {RETENTION_CHECK: "false", LISTING_PARALLELISM: str(spark.sparkContext.defaultParallelism)}
-    previous = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
-    try:
+    with session_settings(spark, settings):
         spark.sql(f"VACUUM delta.`{path}` RETAIN 0 HOURS").collect()
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def forget_history(spark: SparkSession, path: str) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from typing import Iterator
 
 from pyspark.sql import SparkSession
 
@@ -35,3 +37,19 @@ def start_spark(job: str, conf: Conf, master: str | None = None) -> SparkSession
     spark.conf.set("spark.sql.session.timeZone", SESSION_TIME_ZONE)
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+@contextlib.contextmanager
+def session_settings(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
+    """Spark settings for the duration of a step, restored after (tests share the session)."""
+    before = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
