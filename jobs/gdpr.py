@@ -66,7 +66,7 @@ def erase(spark: SparkSession, conf: Conf, user_ids: list[str], purge_now: bool)
     requested_at = utc_now()
     delay = dt.timedelta(hours=0 if purge_now else float(conf.get("gdpr.purge_delay_hours")))
     request_id = record_requests(spark, conf, user_ids, requested_at, requested_at + delay)
-    users = requested_users(spark, user_ids)
+    users = requested_users(spark, user_ids, requested_at)
     if purge_now:
         removed = erase_users(spark, conf, users)
     else:

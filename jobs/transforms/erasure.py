@@ -7,6 +7,7 @@ into the commit's operationParameters, while a MERGE logs only its join conditio
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -38,15 +39,20 @@ class ErasureRule:
 # contains it goes (a longer id that contains it goes too: over-erasing a bad line is harmless).
 # An erased creator's videos go from the content tables, and their performance rows with them;
 # other users' engagements with those videos are the other users' data and stay.
+# Events and user changes that happened at or after the request are a returning user's new data
+# (the same line ingest draws for in-flight events): they stay, even when they were stored before
+# the MERGE ran. The dimensions are re-derived from the changes that stay.
 ERASURE_RULES: dict[str, ErasureRule] = {
-    "fact_content_engagements": ErasureRule(USERS, "t.user_key = s.user_key AND t.user_id = s.user_id"),
-    "fact_discovery_events": ErasureRule(USERS, "t.user_key = s.user_key AND t.user_id = s.user_id"),
+    "fact_content_engagements": ErasureRule(
+        USERS, "t.user_key = s.user_key AND t.user_id = s.user_id AND t.engagement_timestamp < s.erased_before"),
+    "fact_discovery_events": ErasureRule(
+        USERS, "t.user_key = s.user_key AND t.user_id = s.user_id AND t.discovery_timestamp < s.erased_before"),
     "fact_creator_analytics": ErasureRule(USERS, "t.user_key = s.user_key"),
     "fact_content_performance": ErasureRule(CONTENT, "t.content_key = s.content_key"),
     "quarantine": ErasureRule(USERS, "t.user_id = s.user_id OR contains(t.raw_line, s.user_id)"),
     "dim_users_history": ErasureRule(USERS, "t.user_key = s.user_key AND t.user_id = s.user_id"),
     "dim_users": ErasureRule(USERS, "t.user_key = s.user_key AND t.user_id = s.user_id"),
-    "cdc_users": ErasureRule(USERS, "t.user_key = s.user_key AND t.user_id = s.user_id"),
+    "cdc_users": ErasureRule(USERS, "t.user_key = s.user_key AND t.user_id = s.user_id AND t.updated_at < s.erased_before"),
     # Last: the erased creators' videos are looked up in these two, so a rerun after a crash
     # still finds them while any table that depends on them is left.
     "dim_content": ErasureRule(CONTENT, "t.content_key = s.content_key"),
@@ -75,10 +81,12 @@ def user_hash(user_id: Column, salt: str) -> Column:
     return F.sha2(F.concat(F.lit(salt + SALT_SEPARATOR), user_id), 256)
 
 
-def requested_users(spark: SparkSession, user_ids: list[str]) -> DataFrame:
-    """The MERGE source for the user tables: each requested id with its surrogate key."""
-    ids = spark.createDataFrame([(u,) for u in sorted(set(user_ids))], "user_id string")
-    return ids.select("user_id", surrogate_key("user_id").alias("user_key"))
+def requested_users(spark: SparkSession, user_ids: list[str], requested_at: dt.datetime) -> DataFrame:
+    """The MERGE source for the user tables: each requested id with its surrogate key, and the
+    request's time (`erased_before`: what happened from then on is a returning user's)."""
+    ids = spark.createDataFrame([(u, requested_at) for u in sorted(set(user_ids))],
+                                "user_id string, erased_before timestamp")
+    return ids.select("user_id", surrogate_key("user_id").alias("user_key"), "erased_before")
 
 
 def creators_content(dim_content: DataFrame, cdc_content: DataFrame, users: DataFrame) -> DataFrame:

@@ -58,10 +58,37 @@ def test_the_salted_hash_is_the_same_in_python_and_in_spark(spark):
 
 
 def test_requested_users_carry_the_surrogate_key_of_each_id_once(spark):
-    users = requested_users(spark, ["u2", "u1", "u2"])
-    expected = spark.createDataFrame([("u1",), ("u2",)], "user_id string").select(
-        "user_id", F.xxhash64("user_id").alias("user_key"))
+    request = utc(2026, 11, 20, 12)
+    users = requested_users(spark, ["u2", "u1", "u2"], request)
+    expected = spark.createDataFrame([("u1", request), ("u2", request)], "user_id string, erased_before timestamp").select(
+        "user_id", F.xxhash64("user_id").alias("user_key"), "erased_before")
     assert_df_equality(users, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_a_returning_users_events_and_changes_from_the_request_on_stay(spark, tmp_path):
+    """Stored before the MERGE ran, but happened at or after the request: a returning user's data."""
+    request = utc(2026, 11, 20, 12)
+    before, after = utc(2026, 11, 20, 11, 59), request
+    users = requested_users(spark, ["gone"], request)
+    rows = {
+        "fact_content_engagements": ("engagement_timestamp", "e"),
+        "fact_discovery_events": ("discovery_timestamp", "d"),
+        "cdc_users": ("updated_at", "c"),
+    }
+    for table, (time_column, prefix) in rows.items():
+        path = str(tmp_path / table)
+        stored = spark.createDataFrame(
+            [(f"{prefix}1", "gone", before), (f"{prefix}2", "gone", after), (f"{prefix}3", "other", before)],
+            f"id string, user_id string, {time_column} timestamp",
+        ).withColumn("user_key", F.xxhash64("user_id"))
+        stored.write.format("delta").save(path)
+
+        removed = delete_matching(spark, path, users, ERASURE_RULES[table].condition)
+
+        assert removed == 1, table
+        left = spark.read.format("delta").load(path).select("id")
+        expected = spark.createDataFrame([(f"{prefix}2",), (f"{prefix}3",)], "id string")
+        assert_df_equality(left, expected, ignore_row_order=True)
 
 
 def test_in_flight_lines_of_erased_users_before_their_request_are_flagged(spark):
