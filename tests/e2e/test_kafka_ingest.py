@@ -30,7 +30,7 @@ NOT_JSON = [b"not json at all", b'{"event_id": "cut-short', b"\xff\xfe\x00 binar
 # Columns a run sets from its own clock or identity, and the quarantine's address of a line.
 RUN_TIME_COLUMNS = {"ingested_at", "ingest_date", "app_id", "is_late"}
 FACTS = ("fact_content_engagements", "fact_discovery_events")
-PER_BATCH = 150  # records per micro-batch and topic in the crash test: several batches per topic
+PER_BATCH = 250  # records per micro-batch and topic in the crash test: two batches of engagements
 
 
 def generate_args(start: dt.date) -> list[str]:
@@ -158,12 +158,13 @@ def test_killed_kafka_ingest_restarts_without_loss_or_double(spark, tmp_path, la
     assert restarted.returncode == 0, output(restarted)
     assert last_json_line(restarted.stdout)["status"] == "ok", output(restarted)
 
-    # Every engagement fact and quarantined engagement line as the uncut run wrote them.
+    # Every engagement fact and quarantined engagement line as the uncut run wrote them (a fact's
+    # source_file names the copy of a repeated event its batch saw first: batches differ in size).
     name = "fact_content_engagements"
-    assert_same(comparable(spark, lake, name), comparable(spark, lakes["kafka"], name))
+    assert_same(comparable(spark, lake, name, {"source_file"}), comparable(spark, lakes["kafka"], name, {"source_file"}))
     engagements = F.col("feed") == "engagements"
     assert_same(comparable(spark, lake, "quarantine", {"batch_id"}).where(engagements),
                 comparable(spark, lakes["kafka"], "quarantine", {"batch_id"}).where(engagements))
     batches = table(spark, lake, "ops_ingest_batches").collect()
-    assert len(batches) > 2 and sorted(b.batch_id for b in batches) == list(range(len(batches)))
+    assert len(batches) >= 2 and sorted(b.batch_id for b in batches) == list(range(len(batches)))
     assert sum(b.accepted for b in batches) == table(spark, lake, name).count()
