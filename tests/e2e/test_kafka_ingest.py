@@ -22,7 +22,7 @@ from jobs import generate, ingest
 from jobs.common.kafka_source import record_source
 from tests.e2e.conftest import last_json_line, run_job_in_process, run_spark_submit
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
 PARTITIONS = 2
 # Not JSON (one of them not even UTF-8): each must reach the quarantine under its own address.
