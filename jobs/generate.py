@@ -23,6 +23,7 @@ from jobs.common.cli import (
 )
 from jobs.common.config import Conf, ConfigError, is_uri, load_conf
 from jobs.common.report import JobReport
+from jobs.common.kafka_source import feed_topic, kafka_overrides
 from jobs.generator.files import generate
 from jobs.generator.parameters import MIN_USERS
 from jobs.generator.spec import GeneratorSpec
@@ -61,6 +62,12 @@ def build_parser() -> OneLineParser:
     parser.add_argument(
         "--late-rate", type=rate, help="share of events delivered 1-3 days late (0..1)"
     )
+    parser.add_argument(
+        "--kafka", metavar="BOOTSTRAP",
+        help="send engagements and discovery to these Kafka servers' topics instead of files",
+    )
+    parser.add_argument("--topics", nargs="+", type=feed_topic, metavar="FEED=TOPIC",
+                        help="the topic of a feed (default: the environment's [kafka.topics])")
     return parser
 
 
@@ -113,17 +120,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        conf = load_conf(args.env, args.overrides, landing=args.landing)
+        conf = load_conf(args.env, args.overrides + kafka_overrides(args.kafka, args.topics),
+                         landing=args.landing)
         spec = resolve_spec(args, conf)
     except ConfigError as error:
         parser.error(str(error))
     report = JobReport("generate")
+    if args.kafka:
+        return generate_kafka(spec, conf, report)
     try:
         stats = generate(spec)
     except OSError as error:
         sys.stderr.write(f"{parser.prog}: error: cannot write landing files: {error}\n")
         return EXIT_FAILED
     report.add(landing=spec.landing, **asdict(stats))
+    report.emit()
+    return EXIT_OK
+
+
+def generate_kafka(spec: GeneratorSpec, conf: Conf, report: JobReport) -> int:
+    """The event feeds to their topics (conf [kafka.topics]), users and content to landing files."""
+    from confluent_kafka import KafkaException  # noqa: PLC0415 (only this mode needs the client)
+
+    from jobs.generator.kafka import generate_to_kafka  # noqa: PLC0415
+
+    topics = {feed: str(topic) for feed, topic in conf.section("kafka")["topics"].items()}
+    try:
+        stats, produced = generate_to_kafka(spec, conf.get("kafka.bootstrap_servers"), topics,
+                                            dict(conf.section("kafka")["producer"]))
+    except (OSError, KafkaException) as error:
+        report.emit(status="failed", error=str(error).splitlines()[0])
+        return EXIT_FAILED
+    report.add(landing=spec.landing, kafka=conf.get("kafka.bootstrap_servers"), records=produced,
+               **asdict(stats))
     report.emit()
     return EXIT_OK
 

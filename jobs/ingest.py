@@ -1,4 +1,5 @@
-"""ingest: Structured Streaming from the landing zone into the Delta fact tables, exactly once.
+"""ingest: Structured Streaming from the landing zone (or Kafka topics) into the Delta fact tables,
+exactly once.
 
 Every landing line is accepted, dropped as a duplicate delivery, quarantined with a reason, or
 dropped as erased (an event of a user erased after it happened, in flight during the request: see
@@ -28,6 +29,7 @@ from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.erasure import read_tombstones
 from jobs.common.failpoints import failpoint, failpoint_soon
+from jobs.common.kafka_source import FEEDS, NoLandingSweep, feed_topic, kafka_overrides, read_kafka_lines
 from jobs.common.landing import (
     LandingBatchWriter,
     batch_source_files,
@@ -103,7 +105,13 @@ def build_parser() -> cli.OneLineParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="process what is there, then exit (default)")
     mode.add_argument("--continuous", action="store_true", help="keep running with a processing-time trigger")
-    parser.add_argument("--feeds", nargs="+", choices=["engagements", "discovery"], help="limit to these feeds")
+    parser.add_argument("--feeds", nargs="+", choices=FEEDS, help="limit to these feeds")
+    parser.add_argument("--source", choices=["files", "kafka"], default="files",
+                        help="landing files (default) or Kafka topics (conf [kafka])")
+    parser.add_argument("--kafka-bootstrap", metavar="HOST:PORT[,...]",
+                        help="Kafka bootstrap servers (default: the environment's kafka.bootstrap_servers)")
+    parser.add_argument("--topics", nargs="+", type=feed_topic, metavar="FEED=TOPIC",
+                        help="the topic of a feed (default: the environment's [kafka.topics])")
     return parser
 
 
@@ -111,11 +119,12 @@ class BatchWriter(LandingBatchWriter):
     """foreachBatch: judge the lines, de-duplicate, append every table of the batch exactly once."""
 
     job = "ingest"
+    files = True  # the landing zone's files; KafkaBatchWriter reads records
 
     def __init__(self, spark: SparkSession, conf: Conf, event_feed: EventFeed, checkpoint: str) -> None:
         super().__init__(spark, conf, event_feed.feed.name, checkpoint)
         self.event_feed = event_feed
-        self.sweeper = LandingSweeper(spark, conf, checkpoint)
+        self.sweeper = LandingSweeper(spark, conf, checkpoint) if self.files else NoLandingSweep()
         self._tombstones: DataFrame | None = None
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
@@ -288,6 +297,19 @@ class BatchWriter(LandingBatchWriter):
         return self.spark.createDataFrame([tuple(row[c] for c in spec.columns)], spec.schema)
 
 
+class KafkaBatchWriter(BatchWriter):
+    """The same judgement of a topic's records: a record is a line, its source_file
+    kafka:<topic>/<partition>/<offset>; there is no file to be unreadable, and `files` counts none."""
+
+    files = False
+
+    def _read_batch(
+        self, batch: DataFrame, batch_id: int, started: dt.datetime
+    ) -> tuple[DataFrame, dict[str, int], dict[str, str]]:
+        classified = self._classify(batch, started)
+        return classified, {**line_counts(classified), "files": 0}, {}
+
+
 def leased(spark: SparkSession, conf: Conf, writer: BatchWriter):
     """foreachBatch: each micro-batch writes under a writer lease (a purge waits for it, and it for
     a purge); between batches the landing zone is swept of files past their retention."""
@@ -298,12 +320,17 @@ def leased(spark: SparkSession, conf: Conf, writer: BatchWriter):
     return run
 
 
-def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, continuous: bool):
+def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, continuous: bool,
+                      source: str = "files"):
     name = event_feed.feed.name
-    checkpoint = checkpoint_path(conf.lake, f"ingest_{name}")
-    writer = BatchWriter(spark, conf, event_feed, checkpoint)
+    if source == "kafka":  # its own checkpoint: offsets, not files (a lake may be fed both ways)
+        checkpoint = checkpoint_path(conf.lake, f"ingest_kafka_{name}")
+        writer, lines = KafkaBatchWriter(spark, conf, event_feed, checkpoint), read_kafka_lines(spark, conf, name)
+    else:
+        checkpoint = checkpoint_path(conf.lake, f"ingest_{name}")
+        writer, lines = BatchWriter(spark, conf, event_feed, checkpoint), read_landing_lines(spark, conf, name)
     stream = (
-        read_landing_lines(spark, conf, name)
+        lines
         .writeStream.queryName(f"ingest_{name}")
         .option("checkpointLocation", checkpoint)
         .foreachBatch(leased(spark, conf, writer))
@@ -325,18 +352,19 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        conf = load_conf(args.env, args.overrides, landing=args.landing, lake=args.lake)
+        conf = load_conf(args.env, args.overrides + kafka_overrides(args.kafka_bootstrap, args.topics), landing=args.landing, lake=args.lake)
     except ConfigError as error:
         cli.fail_usage(parser, str(error))
     configure_logging()
     report = JobReport("ingest")
     feeds = [event_feeds(conf)[name] for name in (args.feeds or conf.get("ingest.feeds"))]
-    ensure_landing_dirs(conf, [f.feed.name for f in feeds])
+    if args.source == "files":
+        ensure_landing_dirs(conf, [f.feed.name for f in feeds])
 
     spark = spark or start_spark("ingest", conf, args.master)
     try:
         prepare_lake(spark, conf, feeds)
-        running = [start_feed_stream(spark, conf, f, args.continuous) for f in feeds]
+        running = [start_feed_stream(spark, conf, f, args.continuous, args.source) for f in feeds]
     except Exception as error:  # e.g. an unwritable lake: one line, exit 1, nothing written
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.kafka_fixture import broker_log_section, kafka_broker  # noqa: F401 (a fixture)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SPARK_SUBMIT = PROJECT_ROOT / "spark-submit.sh"
 
@@ -45,3 +47,9 @@ def lake_dirs(tmp_path: Path) -> tuple[Path, Path]:
     landing, lake = tmp_path / "landing", tmp_path / "lake"
     landing.mkdir()
     return landing, lake
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    broker_log_section(item, outcome.get_result())
