@@ -37,7 +37,8 @@ class DayAudience:
     user_favourite: np.ndarray  # each user's favourite category ...
     user_narrow: np.ndarray  # ... and whether the feed mostly serves them that
     category_videos: tuple[np.ndarray, ...]  # the catalog indexes of each category's videos
-    hourly_category_cdfs: tuple[tuple[np.ndarray, ...], ...]  # [hour][category], over category_videos
+    # [hour][category]: the running sums of the weights of category_videos' videos
+    hourly_category_cdfs: tuple[tuple[np.ndarray, ...], ...]
     taste_rng: np.random.Generator  # the tastes' own draws: the feeds' draws stay as they were
 
     def draw(
@@ -46,7 +47,7 @@ class DayAudience:
         """(epoch-ms sorted, user index, content index) for `count` interactions.
 
         Each user is active at the hours of their own local day; the feed serves the videos of
-        the UTC hour it is in, for users with a narrow taste mostly those of their favourite category.
+        the UTC hour it is in (for users with a narrow taste, mostly their favourite category's).
         """
         users = draw_weighted(rng, self.user_cdf, count)
         hours = utc_hours(rng, self.user_utc_offset[users])

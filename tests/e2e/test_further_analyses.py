@@ -441,6 +441,7 @@ def test_a_group_of_k_minus_one_users_is_left_out_and_one_of_k_stays(spark, regi
     ab = spark.table("ab_experiment_results").select("experiment_id", "variant", "ci_lower", "significant")
     moderation = spark.table("moderation_by_day_category").select("removal_date", "category")
     assert sorted(map(tuple, ab.collect())) == [
-        ("exp1", "A", None, None), ("exp1", "B", pytest.approx(0.122819, abs=1e-6), True), ("exp2", "alpha", None, None)]
+        ("exp1", "A", None, None), ("exp1", "B", pytest.approx(0.122819, abs=1e-6), True),
+        ("exp2", "alpha", None, None)]
     assert [tuple(row) for row in moderation.collect()] == [(d(3, 3), "dance")]
     assert "group_users" not in spark.table("moderation_by_day_category").columns

@@ -523,11 +523,13 @@ def test_some_users_watch_mostly_one_category_and_many_signed_up_in_recent_weeks
 ) -> None:
     # What the diversity, retention and personalization views need (metrics.md "Further analyses"),
     # on a population large enough for a catalog of many videos per category.
-    stats = generate(make_spec(tmp_path, days=2, users=2_000, events_per_day=10_000, bad_rate=0.0,
-                               dup_rate=0.0, late_rate=0.0))
-    assert stats.users == 2_000
-    feed = {name: [json.loads(line) for p in sorted((tmp_path / name).iterdir()) for line in read_lines(p)]
-            for name in ("users", "content", "engagements")}
+    spec = make_spec(tmp_path, days=2, users=2_000, events_per_day=10_000, bad_rate=0.0,
+                     dup_rate=0.0, late_rate=0.0)
+    assert generate(spec).users == 2_000
+    feed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name in ("users", "content", "engagements"):
+        for path in sorted((tmp_path / name).iterdir()):
+            feed[name] += [json.loads(line) for line in read_lines(path)]
     category = {r["content_id"]: r["category"] for r in feed["content"] if r["op"] == "upsert"}
     watched: dict[str, Counter[str]] = defaultdict(Counter)
     for record in feed["engagements"]:
@@ -536,9 +538,10 @@ def test_some_users_watch_mostly_one_category_and_many_signed_up_in_recent_weeks
     # Narrow tastes: a top category over 80% of ten or more views, for some users, not most.
     active = [views for views in watched.values() if sum(views.values()) >= 10]
     narrow = [views for views in active if max(views.values()) > 0.8 * sum(views.values())]
-    assert len(active) >= 200 and 0.1 <= len(narrow) / len(active) <= 0.5, (len(narrow), len(active))
+    share = len(narrow) / len(active)
+    assert len(active) >= 200 and 0.1 <= share <= 0.5, (len(narrow), len(active))
     # Weekly cohorts: a good share of the users signed up in the 8 weeks before day 1, every week.
     registered = {r["user_id"]: dt.date.fromisoformat(r["registration_date"])
                   for r in feed["users"] if r["op"] == "upsert"}
-    weeks = Counter((START - day).days // 7 for day in registered.values() if (START - day).days < 56)
+    weeks = Counter((START - d).days // 7 for d in registered.values() if (START - d).days < 56)
     assert sorted(weeks) == list(range(8)) and sum(weeks.values()) >= 0.2 * len(registered), weeks
