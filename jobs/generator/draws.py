@@ -14,6 +14,7 @@ STREAM_WORLD, STREAM_USERS, STREAM_CONTENT, STREAM_AUDIENCE = range(4)
 STREAM_ENGAGEMENTS, STREAM_DISCOVERY, STREAM_ENGAGEMENT_DELIVERY, STREAM_DISCOVERY_DELIVERY = range(
     4, 8
 )
+STREAM_TASTES = 8  # added later: its own stream, so the others' draws stay as they were
 
 
 def stream_rng(spec: GeneratorSpec, stream: int, day_index: int = -1) -> np.random.Generator:

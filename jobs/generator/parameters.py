@@ -47,6 +47,14 @@ CONSENT_OMITTED_SHARE = 0.10  # first profiles of consenting users without the f
 CONSENT_OMITTED_ON_UPDATE_SHARE = 0.4  # later upserts without it (it keeps its value)
 MEAN_ACCOUNT_AGE_DAYS = 500
 MAX_ACCOUNT_AGE_DAYS = 2_500
+# Users who signed up in the weeks before day 1 (weekly retention cohorts), on a day drawn evenly
+# from RECENT_SIGNUP_DAYS before it.
+RECENT_SIGNUP_SHARE = 0.25
+RECENT_SIGNUP_DAYS = 56
+# Users with a narrow taste: their feed serves their favourite category NARROW_TASTE_FOCUS of the
+# time (the rest of the time, and always for everyone else, by popularity alone).
+NARROW_TASTE_SHARE = 0.3
+NARROW_TASTE_FOCUS = 0.85
 ACTIVITY_SPREAD = 1.2  # log-normal sigma of how much a user engages: a few heavy users
 CLIENTS = (  # (os, app version, share of users)
     ("ios", "31.2.0", 20), ("ios", "31.1.1", 12), ("ios", "30.9.0", 8),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jobs.generator.draws import draw_categorical
+from jobs.generator.draws import STREAM_TASTES, draw_categorical, stream_rng
 from jobs.generator.formatting import JSON_BOOLEANS, dumps, iso_timestamps
 from jobs.generator.parameters import (
     ACTIVITY_SPREAD,
@@ -41,12 +41,15 @@ from jobs.generator.parameters import (
     MEAN_ACCOUNT_AGE_DAYS,
     MEDIAN_FOLLOWING,
     MS_PER_DAY,
+    NARROW_TASTE_SHARE,
     NEVER,
     NO_TIER,
     OPT_OUT_RATE,
     OPT_OUT_SHARE,
     PROMOTION_FOLLOWER_BOOST,
     PROMOTION_RATE_BY_TIER,
+    RECENT_SIGNUP_DAYS,
+    RECENT_SIGNUP_SHARE,
     REGION_SHARES,
     REGION_UTC_OFFSETS,
     REGIONS,
@@ -77,6 +80,7 @@ class Population:
     activity: np.ndarray
     client: np.ndarray
     favourite_category: np.ndarray
+    narrow_taste: np.ndarray  # the feed mostly serves them their favourite category
     experiment: np.ndarray  # experiment * len(VARIANTS) + variant, -1 = not enrolled
     deleted_ms: np.ndarray
 
@@ -112,6 +116,9 @@ def build_population(spec: GeneratorSpec, rng: np.random.Generator) -> Populatio
     account_age = 1 + np.minimum(
         rng.exponential(MEAN_ACCOUNT_AGE_DAYS, n).astype(np.int64), MAX_ACCOUNT_AGE_DAYS
     )
+    tastes = stream_rng(spec, STREAM_TASTES)
+    recent = tastes.random(n) < RECENT_SIGNUP_SHARE
+    account_age = np.where(recent, 1 + tastes.integers(0, RECENT_SIGNUP_DAYS, n), account_age)
     registration_day = (spec.start_date - EPOCH).days - account_age
     enrolled = rng.random(n) < EXPERIMENT_SHARE
     experiment = draw_categorical(rng, EXPERIMENT_SHARES, n) * len(VARIANTS) + rng.integers(
@@ -132,6 +139,7 @@ def build_population(spec: GeneratorSpec, rng: np.random.Generator) -> Populatio
         activity=rng.lognormal(0.0, ACTIVITY_SPREAD, n),
         client=draw_categorical(rng, tuple(share for _, _, share in CLIENTS), n),
         favourite_category=draw_categorical(rng, CATEGORY_SHARES, n),
+        narrow_taste=tastes.random(n) < NARROW_TASTE_SHARE,
         experiment=np.where(enrolled, experiment, -1),
         deleted_ms=np.full(n, NEVER, dtype=np.int64),
     )

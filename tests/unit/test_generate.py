@@ -515,3 +515,33 @@ def test_the_generator_does_not_import_spark() -> None:
     for module in modules:
         source = module.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(import|from)\s+pyspark", source, re.MULTILINE), module
+
+
+
+def test_some_users_watch_mostly_one_category_and_many_signed_up_in_recent_weeks(
+    tmp_path: Path,
+) -> None:
+    # What the diversity, retention and personalization views need (metrics.md "Further analyses"),
+    # on a population large enough for a catalog of many videos per category.
+    spec = make_spec(tmp_path, days=2, users=2_000, events_per_day=10_000, bad_rate=0.0,
+                     dup_rate=0.0, late_rate=0.0)
+    assert generate(spec).users == 2_000
+    feed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name in ("users", "content", "engagements"):
+        for path in sorted((tmp_path / name).iterdir()):
+            feed[name] += [json.loads(line) for line in read_lines(path)]
+    category = {r["content_id"]: r["category"] for r in feed["content"] if r["op"] == "upsert"}
+    watched: dict[str, Counter[str]] = defaultdict(Counter)
+    for record in feed["engagements"]:
+        if record["engagement_type"] == "view" and record["content_id"] in category:
+            watched[record["user_id"]][category[record["content_id"]]] += 1
+    # Narrow tastes: a top category over 80% of ten or more views, for some users, not most.
+    active = [views for views in watched.values() if sum(views.values()) >= 10]
+    narrow = [views for views in active if max(views.values()) > 0.8 * sum(views.values())]
+    share = len(narrow) / len(active)
+    assert len(active) >= 200 and 0.1 <= share <= 0.5, (len(narrow), len(active))
+    # Weekly cohorts: a good share of the users signed up in the 8 weeks before day 1, every week.
+    registered = {r["user_id"]: dt.date.fromisoformat(r["registration_date"])
+                  for r in feed["users"] if r["op"] == "upsert"}
+    weeks = Counter((START - d).days // 7 for d in registered.values() if (START - d).days < 56)
+    assert sorted(weeks) == list(range(8)) and sum(weeks.values()) >= 0.2 * len(registered), weeks
