@@ -13,8 +13,10 @@ text stands for it, so the report of a past day shows what the lake said then ab
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import sys
+import time
 from pathlib import Path
 
 from pyspark.errors import AnalysisException
@@ -33,6 +35,7 @@ from schemas import TABLES
 
 REPORT_TITLE = "Short-video analytics report"
 DATE_COLUMN = "event_date"  # the fact tables' day (their partition)
+log = logging.getLogger("shortvideo.report")
 CURRENT_DATE = re.compile(r"\bCURRENT_DATE\b(\s*\(\s*\))?", re.IGNORECASE)
 
 SECTIONS: tuple[Section, ...] = (
@@ -114,34 +117,32 @@ def section_rows(spark: SparkSession, section: Section, day: dt.date, default_li
     return rows.columns, collect_rows(rows, section.limit or default_limit)
 
 
-def suppressed_counts(spark: SparkSession, views: list[str]) -> dict[str, int]:
-    """`<view>_suppressed` of every view the sections read, in one query."""
-    names = [v for v in views if v.endswith(SUPPRESSED_SUFFIX)
-             and v.removesuffix(SUPPRESSED_SUFFIX) in {s.source for s in SECTIONS}]
-    if not names:
-        return {}
-    union = " UNION ALL ".join(f"SELECT '{n}' AS view, suppressed_groups FROM {n}" for n in names)
-    return {row["view"].removesuffix(SUPPRESSED_SUFFIX): int(row["suppressed_groups"])
-            for row in spark.sql(union).collect()}
+def suppressed_count(spark: SparkSession, section: Section, columns: list[str], rows: list[tuple],
+                     views: list[str]) -> int | None:
+    """How many groups of users the section's source left out: its `<view>_suppressed`, or the
+    column a model query says it in (None when the source does not say)."""
+    if section.suppressed_column:
+        return int(rows[0][columns.index(section.suppressed_column)]) if rows else None
+    if section.source + SUPPRESSED_SUFFIX not in views:
+        return None
+    return int(spark.table(section.source + SUPPRESSED_SUFFIX).first()["suppressed_groups"])
+
+
+def draw_section(spark: SparkSession, section: Section, day: dt.date, views: list[str], default_limit: int) -> Drawn:
+    started = time.monotonic()
+    if not section.source.endswith(".sql") and section.source not in views:
+        return Drawn(section, [], [], unavailable=f"the lake has no tables for {section.source} yet")
+    try:
+        columns, rows = section_rows(spark, section, day, default_limit)
+    except AnalysisException as error:  # a young lake without a table the model query reads
+        return Drawn(section, [], [], unavailable=first_line(error))
+    drawn = Drawn(section, columns, rows, suppressed=suppressed_count(spark, section, columns, rows, views))
+    log.info("section %s: %d rows in %.1f s", section.source, len(rows), time.monotonic() - started)
+    return drawn
 
 
 def draw_sections(spark: SparkSession, day: dt.date, views: list[str], default_limit: int) -> list[Drawn]:
-    suppressed = suppressed_counts(spark, views)
-    drawn = []
-    for section in SECTIONS:
-        if not section.source.endswith(".sql") and section.source not in views:
-            drawn.append(Drawn(section, [], [], unavailable=f"the lake has no tables for {section.source} yet"))
-            continue
-        try:
-            columns, rows = section_rows(spark, section, day, default_limit)
-        except AnalysisException as error:  # a young lake without a table the model query reads
-            drawn.append(Drawn(section, [], [], unavailable=first_line(error)))
-            continue
-        count = suppressed.get(section.source)
-        if section.suppressed_column and rows:
-            count = int(rows[0][columns.index(section.suppressed_column)])
-        drawn.append(Drawn(section, columns, rows, suppressed=count))
-    return drawn
+    return [draw_section(spark, section, day, views, default_limit) for section in SECTIONS]
 
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         return cli.EXIT_FAILED
     cut_facts_at(spark, tables + archived, day)
     views = register_views(spark, k)
+    log.info("lake as of %s: %d tables, %d views registered", day, len(tables), len(views))
     drawn = draw_sections(spark, day, views, int(settings["max_rows"]))
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     facts = [f"Lake {conf.lake}, as of {day.isoformat()} (UTC days); written {generated}.",

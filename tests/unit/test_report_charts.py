@@ -8,6 +8,7 @@ import decimal
 import pytest
 
 from jobs.common.charts import Drawn, Section, figure, render_page, suppression_note
+from jobs import report
 from jobs.report import SECTIONS
 
 HEIGHT = 300
@@ -84,3 +85,25 @@ def test_the_page_inlines_plotly_once_and_notes_empty_sections():
 def test_the_report_sections_are_well_formed_and_distinct():
     assert len({s.title for s in SECTIONS}) == len(SECTIONS)
     assert all(s.explanation and s.source for s in SECTIONS)
+
+
+def fake_lake(tmp_path) -> str:
+    """A directory the lake check takes for a lake (a table with a non-empty _delta_log); no Spark."""
+    log = tmp_path / "lake" / "fact_content_performance" / "_delta_log"
+    log.mkdir(parents=True)
+    (log / "00000000000000000000.json").write_text("{}")
+    return str(tmp_path / "lake")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--lake", "{tmp}/nowhere"], "does not exist"),
+    (["--lake", "{lake}", "--date", "2026-02-30"], "is not a date"),
+    (["--lake", "{lake}", "--out", "{tmp}/no/such/dir/r.html"], "directory of --out"),
+    (["--lake", "{lake}", "--set", "report.out={tmp}/no/such/dir/r.html"], "directory of the report"),
+])
+def test_bad_arguments_exit_2_before_spark(tmp_path, capsys, argv, message):
+    lake = fake_lake(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        report.main([a.format(tmp=tmp_path, lake=lake) for a in argv])  # no spark: one would start if it got on
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
