@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import html
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -122,7 +123,7 @@ def suppression_note(suppressed: int | None, k: int) -> str | None:
 
 
 def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 STYLE = """
