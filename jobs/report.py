@@ -108,7 +108,8 @@ def read_source(spark: SparkSession, section: Section, day: dt.date) -> DataFram
     return spark.table(section.source)
 
 
-def section_rows(spark: SparkSession, section: Section, day: dt.date, default_limit: int) -> tuple[list[str], list[tuple]]:
+def section_rows(spark: SparkSession, section: Section, day: dt.date,
+                 default_limit: int) -> tuple[list[str], list[tuple]]:
     rows = read_source(spark, section, day)
     if section.since_days is not None:
         rows = rows.where(F.col(section.date_column) > F.lit(day - dt.timedelta(days=section.since_days)))

@@ -16,6 +16,8 @@ from typing import Any, Sequence
 import plotly.graph_objects as go
 
 CHARTS = ("bar", "line", "heatmap")
+DAY_MS = 86_400_000
+DAILY_TICKS_UP_TO = 14  # a line over at most this many days gets one tick a day (else Plotly's own)
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -99,6 +101,9 @@ def figure(section: Section, columns: Sequence[str], rows: Sequence[Sequence[Any
                           showlegend=bool(groups), legend_title_text=section.series or "")
         if section.chart == "bar":
             fig.update_xaxes(type="category")
+        elif all(isinstance(x, str) and len(x) == len("2026-01-01") for x in xs):  # days: no hour ticks
+            fig.update_xaxes(type="date", tickformat="%Y-%m-%d",
+                             dtick=DAY_MS if len(set(xs)) <= DAILY_TICKS_UP_TO else None)
     fig.update_layout(height=height, margin={"l": 60, "r": 20, "t": 20, "b": 60}, template="plotly_white")
     return fig
 

@@ -35,6 +35,7 @@ def test_a_line_chart_sorts_each_series_by_day_and_shows_days_as_iso_text():
     dance, food = fig.data
     assert (dance.name, list(dance.x), list(dance.y)) == ("dance", ["2026-01-01", "2026-01-02"], [None, 0.5])
     assert (food.name, list(food.x), list(food.y)) == ("food", ["2026-01-01"], [0.25])
+    assert (fig.layout.xaxis.type, fig.layout.xaxis.tickformat, fig.layout.xaxis.dtick) == ("date", "%Y-%m-%d", 86_400_000)
 
 
 def test_a_single_series_chart_is_named_by_its_measure_without_a_legend():
