@@ -108,3 +108,12 @@ def test_bad_arguments_exit_2_before_spark(tmp_path, capsys, argv, message):
         report.main([a.format(tmp=tmp_path, lake=lake) for a in argv])  # no spark: one would start if it got on
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_launcher_knows_the_report_job(tmp_path, capsys):
+    from jobs import launch
+
+    with pytest.raises(SystemExit) as exit_info:  # the report's own parser: the job is registered
+        launch.main(["report", "--lake", str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 2
+    assert "spark-submit.sh report: error: lake" in capsys.readouterr().err
