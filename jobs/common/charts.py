@@ -99,8 +99,8 @@ def figure(section: Section, columns: Sequence[str], rows: Sequence[Sequence[Any
                                 y=[v for _, v in picked], name=name or section.value, **extra))
         fig.update_layout(barmode="group", xaxis_title=section.x, yaxis_title=section.value,
                           showlegend=bool(groups), legend_title_text=section.series or "")
-        if section.chart == "bar":
-            fig.update_xaxes(type="category")
+        if section.chart == "bar":  # the source's order across series (a ranking stays one)
+            fig.update_xaxes(type="category", categoryorder="array", categoryarray=_in_order([_label(x) for x in xs]))
         elif all(isinstance(x, str) and len(x) == len("2026-01-01") for x in xs):  # days: no hour ticks
             fig.update_xaxes(type="date", tickformat="%Y-%m-%d",
                              dtick=DAY_MS if len(set(xs)) <= DAILY_TICKS_UP_TO else None)

@@ -26,6 +26,7 @@ def test_a_bar_chart_has_one_trace_per_series_in_name_order_with_the_sources_x_o
     assert list(fig.data[0].x) == ["following", "for_you", "(none)"] and list(fig.data[0].y) == [0.25, 0.75, 0.1]
     assert list(fig.data[1].x) == ["for_you"] and list(fig.data[1].y) == [0.5]
     assert fig.layout.height == HEIGHT and fig.layout.xaxis.type == "category"
+    assert list(fig.layout.xaxis.categoryarray) == ["for_you", "following", "(none)"]  # the rows' order
 
 
 def test_a_line_chart_sorts_each_series_by_day_and_shows_days_as_iso_text():
