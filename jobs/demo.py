@@ -1,7 +1,8 @@
 """demo: the whole pipeline on generated data, then the analysts' answers from Spark SQL.
 
 Runs in one Spark application: generate (plain Python), ingest (--once), dims, daily for the
-generated days, then a few summaries and the data model's two example queries (analytics/*.sql).
+generated days, then a few summaries and the data model's two example queries (analytics/*.sql),
+and ends with the analysts' report (`report`: one HTML page of charts) in the work directory.
 Re-running it on the same work directory leaves the same lake (every step is idempotent).
 """
 
@@ -14,7 +15,7 @@ from pyspark.sql import SparkSession
 
 import datetime as dt
 
-from jobs import daily, dims, generate, ingest
+from jobs import daily, dims, generate, ingest, report as report_job
 from jobs.common import cli
 from jobs.common.config import ConfigError, load_conf
 from jobs.common.lake import register_tables
@@ -54,6 +55,7 @@ EXAMPLE_QUERIES = {
         "creator_tier_analysis.sql",
 }
 DEMO_ROWS = 15  # rows printed per answer
+REPORT_FILE = "report.html"  # in the work directory
 
 
 def build_parser() -> cli.OneLineParser:
@@ -102,7 +104,13 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     for title, result in answers.items():
         sys.stdout.write(f"\n== {title}\n")
         sys.stdout.write(render(result.columns, collect_rows(result, DEMO_ROWS), "table"))
-    report.add(workdir=str(workdir), landing=landing, lake=lake)
+    page = workdir / REPORT_FILE
+    sys.stdout.write("\n")
+    code = report_job.main([*common, "--lake", lake, "--out", str(page)], spark=spark)
+    if code != cli.EXIT_OK:
+        return code
+    sys.stdout.write(f"\n== The analysts' report (open it in a browser): {page}\n")
+    report.add(workdir=str(workdir), landing=landing, lake=lake, report=str(page))
     report.emit()
     return cli.EXIT_OK
 

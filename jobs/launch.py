@@ -16,7 +16,7 @@ from jobs.common import cli
 from jobs.common.config import PROJECT_ROOT, ConfigError, load_conf
 from jobs.common.spark import LAUNCHED_FLAG, spark_settings
 
-JOBS = ("generate", "ingest", "dims", "daily", "archive", "gdpr", "maintain", "sql", "demo")
+JOBS = ("generate", "ingest", "dims", "daily", "archive", "gdpr", "maintain", "sql", "report", "demo")
 
 
 def usage_error(message: str) -> int:
