@@ -66,6 +66,38 @@ SECTIONS: tuple[Section, ...] = (
             x="discovery_source", value="click_through_rate", series="position_band",
             explanation="Share of impressions clicked through, by discovery source and position band in the "
             "feed, every day up to the report's."),
+    Section("Click-through rate by feed position", "discovery_ctr_by_position", "bar",
+            x="position_bucket", value="ctr", series="discovery_source", order_by="position_from", ascending=True,
+            explanation="Share of impressions clicked through at each position of the feed (0 is the top), "
+            "per discovery source."),
+    Section("A/B experiments: click-through rate against control", "ab_experiment_results", "bar",
+            x="variant", value="ctr_difference", series="experiment_id", error_low="ci_lower", error_high="ci_upper",
+            explanation="Each variant's click-through rate minus its experiment's control, with the 95% "
+            "confidence interval (two-proportion z-test); an interval clear of 0 is significant."),
+    Section("Personalization: for you against following", "personalization_ctr", "line",
+            x="event_date", value="ctr", series="discovery_source,user_group", since_days=30,
+            explanation="Daily click-through rate of the for-you and following feeds, for new users "
+            "(registered under 7 days before) and established ones, the last 30 days."),
+    Section("Retention by weekly sign-up cohort", "retention_cohorts", "line",
+            x="cohort_week", value="retention_week_1,retention_week_2,retention_week_4",
+            explanation="Share of each week's new users active 1, 2 and 4 weeks after signing up (a week the "
+            "lake does not cover yet for the whole cohort is left out)."),
+    Section("Engagement per active user", "engagement_trends", "line",
+            x="event_date", value="engagements_per_active_user", since_days=30,
+            explanation="Engagements per active user and day, the last 30 days."),
+    Section("Diversity: echo chambers per week", "echo_chamber_by_week", "bar",
+            x="iso_week", value="echo_chamber_share", order_by="week_start", ascending=True,
+            explanation="Share of active users (10 or more qualifying views in the week) whose favourite "
+            "category holds over 80% of their views."),
+    Section("Feature adoption by upload day", "feature_adoption", "line",
+            x="upload_date", value="share_with_effect,share_with_music,share_with_hashtag",
+            since_days=30, date_column="upload_date",
+            explanation="Share of each day's new videos with an effect, with music, with a hashtag, the last "
+            "30 days."),
+    Section("Moderation: videos removed per day and category", "moderation_by_day_category", "bar",
+            x="removal_date", value="removed_videos", series="category", order_by="removal_date", ascending=True,
+            since_days=30, date_column="removal_date",
+            explanation="Videos removed by moderation per day of removal and category, the last 30 days."),
 )
 
 
@@ -114,7 +146,8 @@ def section_rows(spark: SparkSession, section: Section, day: dt.date,
     if section.since_days is not None:
         rows = rows.where(F.col(section.date_column) > F.lit(day - dt.timedelta(days=section.since_days)))
     if section.order_by:
-        rows = rows.orderBy(F.col(section.order_by).desc_nulls_last(), F.col(section.x))
+        rank = F.col(section.order_by)
+        rows = rows.orderBy(rank.asc_nulls_last() if section.ascending else rank.desc_nulls_last(), F.col(section.x))
     return rows.columns, collect_rows(rows, section.limit or default_limit)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import decimal
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import plotly.graph_objects as go
@@ -31,12 +31,15 @@ class Section:
     source: str                   # a saved view's name, or a model query's file name (ends in .sql)
     chart: str                    # one of CHARTS
     x: str
-    value: str
+    value: str                    # a column, or several "a,b" (bar, line): one trace each, no `series`
     explanation: str
-    series: str | None = None
+    series: str | None = None     # a column, or several "a,b": a trace per combination, named "a / b"
     since_days: int | None = None  # only rows whose `date_column` is within these days ending at --date
     date_column: str = "event_date"
     order_by: str | None = None    # rows ranked by this column, highest first (else the source's order)
+    ascending: bool = False        # `order_by` lowest first instead (an axis in its natural order)
+    error_low: str | None = None   # bar: the columns of an interval around `value`, drawn as error bars
+    error_high: str | None = None
     limit: int | None = None       # most rows drawn (the top ones by `order_by`)
     suppressed_column: str | None = None  # a model query that says in a column how many groups it left out
 
@@ -45,6 +48,14 @@ class Section:
             raise ValueError(f"section '{self.title}': chart '{self.chart}' is not one of {CHARTS}")
         if self.chart == "heatmap" and not self.series:
             raise ValueError(f"section '{self.title}': a heatmap needs `series` (its vertical axis)")
+        if len(self.values) > 1 and (self.series or self.chart == "heatmap"):
+            raise ValueError(f"section '{self.title}': several measures are the series of a bar or line chart")
+        if (self.error_low is None) != (self.error_high is None) or (self.error_low and self.chart != "bar"):
+            raise ValueError(f"section '{self.title}': error bars need both ends, on a bar chart")
+
+    @property
+    def values(self) -> list[str]:
+        return self.value.split(",")
 
 
 def plain(value: Any) -> Any:
@@ -75,11 +86,38 @@ def _in_order(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
+def _series(columns: Sequence[str], rows: Sequence[Sequence[Any]], names: str) -> list[str]:
+    parts = [[_label(v) for v in _column(columns, rows, name)] for name in names.split(",")]
+    return [" / ".join(labels) for labels in zip(*parts)]
+
+
+def _long(section: Section, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[list, list]:
+    """Several measures as one (x, measure's name, value) row each: the measures are the series."""
+    long_rows = [(x, name, v) for row in rows for name in section.values
+                 for x, v in [(row[list(columns).index(section.x)], row[list(columns).index(name)])]]
+    return [section.x, "measure", "value"], long_rows
+
+
+def _error_bars(section: Section, columns: Sequence[str], picked_rows: list[Sequence[Any]]) -> dict:
+    if not section.error_low:
+        return {}
+    value, low, high = (_column(columns, picked_rows, c) for c in (section.value, section.error_low, section.error_high))
+    return {"error_y": {"type": "data", "symmetric": False, "array": [_gap(h, v) for v, h in zip(value, high)],
+                        "arrayminus": [_gap(v, lo) for v, lo in zip(value, low)]}}
+
+
+def _gap(upper: Any, lower: Any) -> Any:
+    return None if upper is None or lower is None else upper - lower
+
+
 def figure(section: Section, columns: Sequence[str], rows: Sequence[Sequence[Any]], height: int) -> go.Figure:
     """The section's chart from its rows (at least one)."""
+    if len(section.values) > 1:
+        columns, rows = _long(section, columns, rows)
+        section = replace(section, value="value", series="measure")
     xs = _column(columns, rows, section.x)
     values = _column(columns, rows, section.value)
-    groups = [_label(v) for v in _column(columns, rows, section.series)] if section.series else None
+    groups = _series(columns, rows, section.series) if section.series else None
     fig = go.Figure()
     if section.chart == "heatmap":
         assert groups is not None
@@ -92,11 +130,12 @@ def figure(section: Section, columns: Sequence[str], rows: Sequence[Sequence[Any
         trace = go.Bar if section.chart == "bar" else go.Scatter
         extra = {} if section.chart == "bar" else {"mode": "lines+markers"}
         for name in sorted(set(groups)) if groups else [None]:
-            picked = [(x, v) for x, v, g in zip(xs, values, groups or [None] * len(xs)) if g == name]
+            in_trace = [i for i, g in enumerate(groups or [None] * len(xs)) if g == name]
             if section.chart == "line":
-                picked.sort(key=lambda p: (p[0] is None, p[0]))
-            fig.add_trace(trace(x=[_label(x) if section.chart == "bar" else x for x, _ in picked],
-                                y=[v for _, v in picked], name=name or section.value, **extra))
+                in_trace.sort(key=lambda i: (xs[i] is None, xs[i]))
+            fig.add_trace(trace(x=[_label(xs[i]) if section.chart == "bar" else xs[i] for i in in_trace],
+                                y=[values[i] for i in in_trace], name=name or section.value,
+                                **extra, **_error_bars(section, columns, [rows[i] for i in in_trace])))
         fig.update_layout(barmode="group", xaxis_title=section.x, yaxis_title=section.value,
                           showlegend=bool(groups), legend_title_text=section.series or "")
         if section.chart == "bar":  # the source's order across series (a ranking stays one)

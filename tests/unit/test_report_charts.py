@@ -52,6 +52,34 @@ def test_a_heatmap_puts_series_down_the_side_and_leaves_missing_cells_empty():
     assert [list(r) for r in heat.z] == [[4, None], [None, 2], [1, None]]
 
 
+def test_several_measures_are_one_trace_each():
+    rows = [(dt.date(2026, 1, 5), 0.5, 0.25), (dt.date(2026, 1, 12), 0.75, None)]
+    fig = figure(section("line", value="week_1,week_2"), ["x", "week_1", "week_2"], rows, HEIGHT)
+    assert [(t.name, list(t.x), list(t.y)) for t in fig.data] == [
+        ("week_1", ["2026-01-05", "2026-01-12"], [0.5, 0.75]), ("week_2", ["2026-01-05", "2026-01-12"], [0.25, None])]
+    with pytest.raises(ValueError, match="several measures"):
+        section("line", value="a,b", series="s")
+
+
+def test_a_trace_per_combination_of_several_series_columns():
+    rows = [("d1", "for_you", "new", 0.5), ("d1", "for_you", "established", 0.25), ("d2", "following", "new", 0.1)]
+    fig = figure(section("line", series="source,group"), ["x", "source", "group", "v"], rows, HEIGHT)
+    assert [(t.name, list(t.y)) for t in fig.data] == [
+        ("following / new", [0.1]), ("for_you / established", [0.25]), ("for_you / new", [0.5])]
+
+
+def test_an_interval_is_drawn_as_error_bars_around_the_value():
+    rows = [("A", "exp1", None, None, None), ("B", "exp1", 0.4, 0.125, 0.625)]
+    fig = figure(section("bar", series="exp", error_low="lo", error_high="hi"), ["x", "exp", "v", "lo", "hi"],
+                 rows, HEIGHT)
+    (bars,) = fig.data
+    assert list(bars.error_y.array) == [None, 0.625 - 0.4] and list(bars.error_y.arrayminus) == [None, 0.4 - 0.125]
+    with pytest.raises(ValueError, match="error bars"):
+        section("bar", error_low="lo")
+    with pytest.raises(ValueError, match="error bars"):
+        section("line", error_low="lo", error_high="hi")
+
+
 def test_a_section_names_a_known_chart_and_a_heatmap_its_rows():
     with pytest.raises(ValueError, match="pie"):
         section("pie")
