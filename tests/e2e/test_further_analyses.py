@@ -30,8 +30,10 @@ FURTHER_VIEWS = (
     "visible_discovery_events", "ab_experiment_results", "discovery_ctr_by_position", "personalization_ctr",
     "diversity_by_user_week", "echo_chamber_by_week", "retention_cohorts", "engagement_trends",
     "feature_adoption", "moderation_by_day_category", "creator_audience_growth", "content_strategy",
+    "viral_content_patterns", "creator_comparison",
 )
-NOT_GROUPS = ("visible_discovery_events", "diversity_by_user_week", "creator_audience_growth")  # rows of one
+NOT_GROUPS = ("visible_discovery_events", "diversity_by_user_week", "creator_audience_growth",  # rows of one
+              "creator_comparison")
 VIEW, LIKE = 1, 2  # engagement keys (dim_engagement_type)
 
 
@@ -376,6 +378,28 @@ def expected_views(spark) -> dict:
                 ("original", ">60s", 61, 8, 1, 50.0, 0.25),
                 ("original", "15-60s", 15, 3, 1, 300.0, 1.0),
                 ("original", "15-60s", 15, 12, 1, None, None),
+            ]),
+        # videos a trending list may show, with performance rows: v1 (dance, original; peaks 200, 600),
+        # v2 (comedy, original; 100 and a day without a score), v3 (dance, duet; 800); v0 has no rows,
+        # v4, v5, v7 are removed, v6 is cX's. None reaches 1000.
+        "viral_content_patterns": answer(
+            "category string, content_type string, videos long, trending_videos long, viral_videos long, "
+            "trending_share double, viral_share double, avg_peak_viral_score double", [
+                ("dance", "original", 1, 1, 0, 1.0, 0.0, 600.0),
+                ("comedy", "original", 1, 0, 0, 0.0, 0.0, 100.0),
+                ("dance", "duet", 1, 1, 0, 1.0, 0.0, 800.0),
+            ]),
+        # c1: 3 days, follows 3 + 1 + 0, unfollows 1 + 0 + 2; v1 (6 + 27 views), v2 (2 + 8), v5 (1, removed:
+        # history), viral (200 + 600 + 100 + 100) / 4 scored days. c2: 2 days, 7 - 2; v3 (4), v4 (1), v7 (1),
+        # (800 + 50 + 300) / 3. creZ: 1 day, no user row, no video. cX opted out. No tier in dim_users:
+        # one tier (null), ranked by views: creZ 0, c2 6, c1 44.
+        "creator_comparison": answer(
+            "creator_user_key long, creator_id string, creator_tier string, active_days long, "
+            "net_follower_growth long, videos long, total_views long, avg_viral_score double, "
+            "views_percentile_in_tier double", [
+                (1, "c1", None, 3, 1, 3, 44, 250.0, 1.0),
+                (2, "c2", None, 2, 5, 3, 6, 1150 / 3, 0.5),
+                (4, None, None, 1, 1, 0, 0, None, 0.0),
             ]),
     }
 
