@@ -31,3 +31,18 @@ def spark(conf) -> SparkSession:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_catalog_per_module():
+    """Each module starts from a session without the temporary views and variables an earlier module
+    registered (jobs register tables and saved views by name in the shared session, so a view of an
+    earlier module's lake could otherwise answer a later module's query)."""
+    yield
+    session = SparkSession.getActiveSession()
+    if session is None:
+        return
+    for table in session.catalog.listTables():
+        if table.isTemporary:
+            session.catalog.dropTempView(table.name)
+    session.sql("DROP TEMPORARY VARIABLE IF EXISTS k_anonymity")
