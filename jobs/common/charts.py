@@ -93,9 +93,9 @@ def _series(columns: Sequence[str], rows: Sequence[Sequence[Any]], names: str) -
 
 def _long(section: Section, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[list, list]:
     """Several measures as one (x, measure's name, value) row each: the measures are the series."""
-    long_rows = [(x, name, v) for row in rows for name in section.values
-                 for x, v in [(row[list(columns).index(section.x)], row[list(columns).index(name)])]]
-    return [section.x, "measure", "value"], long_rows
+    x_at = list(columns).index(section.x)
+    at = {name: list(columns).index(name) for name in section.values}
+    return [section.x, "measure", "value"], [(row[x_at], name, row[i]) for row in rows for name, i in at.items()]
 
 
 def _error_bars(section: Section, columns: Sequence[str], picked_rows: list[Sequence[Any]]) -> dict:
