@@ -39,6 +39,7 @@ from jobs.common.lake import (
 )
 from jobs.common.lease import writer_lease
 from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
 from jobs.transforms.archive import archive_cutoff
 from schemas import TABLES, TableSpec
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report.add(before=cutoff.isoformat(), archive=conf.archive)
 
     spark = spark or start_spark("archive", conf, args.master)
+    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
     archiver = Archiver(spark, conf)
     moved: dict[str, Moved] = {}
     try:

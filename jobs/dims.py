@@ -40,6 +40,7 @@ from jobs.common.lake import (
 )
 from jobs.common.lease import writer_lease
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
+from jobs.common.runlog import RunLog, command_line
 from jobs.common.retention import sweep_landing
 from jobs.common.spark import start_spark
 from jobs.transforms.changes import (
@@ -267,6 +268,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     ensure_landing_dirs(conf, [f.feed.name for f in feeds])
 
     spark = spark or start_spark("dims", conf, args.master)
+    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
     try:
         for spec in [t for f in feeds for t in f.tables] + [TABLES["quarantine"], TABLES["dim_date"],
                                                             TABLES["dim_engagement_type"]]:

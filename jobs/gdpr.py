@@ -28,6 +28,7 @@ from jobs.common.erasure import complete_request, erase_users, purge_due, record
 from jobs.common.landing import utc_now
 from jobs.common.lease import WriterActive, purge_lease, wait_for_writers_started_before, writer_lease
 from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
 from jobs.transforms.erasure import requested_users
 
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("gdpr")
 
     spark = spark or start_spark("gdpr", conf, args.master)
+    report.log_runs(RunLog(spark, conf.lake, command_line(argv), hidden=user_ids))
     try:
         if args.purge_now:
             with purge_lease(spark, conf, "gdpr"):

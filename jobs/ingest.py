@@ -48,9 +48,11 @@ from jobs.common.lake import (
     table_path,
 )
 from jobs.common.lease import writer_lease
+from jobs.common.progress import ProgressRecorder
 from jobs.common.retention import LandingSweeper
 from jobs.common.maintenance import user_buckets
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
+from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
 from jobs.transforms.facts import (
     drop_duplicate_deliveries,
@@ -344,7 +346,7 @@ def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, co
 
 def prepare_lake(spark: SparkSession, conf: Conf, feeds: list[EventFeed]) -> None:
     for spec in [f.table for f in feeds] + [TABLES["quarantine"], TABLES["ops_ingest_batches"],
-                                             TABLES["ops_ingest_arrivals"]]:
+                                             TABLES["ops_ingest_arrivals"], TABLES["ops_stream_progress"]]:
         ensure_table(spark, conf.lake, spec)
 
 
@@ -362,16 +364,20 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         ensure_landing_dirs(conf, [f.feed.name for f in feeds])
 
     spark = spark or start_spark("ingest", conf, args.master)
+    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
+    progress = ProgressRecorder(spark, conf, {f"ingest_{f.feed.name}": (f.feed.name, args.source) for f in feeds})
     try:
         prepare_lake(spark, conf, feeds)
         running = [start_feed_stream(spark, conf, f, args.continuous, args.source) for f in feeds]
     except Exception as error:  # e.g. an unwritable lake: one line, exit 1, nothing written
+        progress.unregister()
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED
 
     queries = [query for query, _ in running]
     with stop_on_sigterm(spark, enabled=args.continuous) as stop_requested:
-        failures = await_streams(queries, stop_requested)
+        failures = await_streams(queries, stop_requested, on_poll=progress.flush_if_due)
+    progress.close(queries)
 
     writers = [writer for _, writer in running]
     if not failures:
@@ -428,13 +434,17 @@ def stop_on_sigterm(spark: SparkSession, enabled: bool):
         signal.signal(signal.SIGTERM, previous)
 
 
-def await_streams(queries, stop_requested: threading.Event, poll_seconds: float = 1.0) -> list[str]:
+def await_streams(queries, stop_requested: threading.Event, poll_seconds: float = 1.0,
+                  on_poll: Callable[[], None] | None = None) -> list[str]:
     """Wait for every stream; when one fails, stop the others (a batch that failed wrote nothing
     visible: its Delta commits are all-or-nothing and the next run replays it). When a stop is
-    requested, each query is stopped between two micro-batches, from this (the main) thread."""
+    requested, each query is stopped between two micro-batches, from this (the main) thread.
+    `on_poll` runs on this thread between waits (the progress recorder's flush)."""
     failures: list[str] = []
     pending = list(queries)
     while pending:
+        if on_poll is not None:
+            on_poll()
         if stop_requested.is_set() or failures:
             for query in pending:
                 _stop_between_batches(query)

@@ -36,6 +36,7 @@ from jobs.common.lake import add_missing_columns, existing_tables, retry_on_conf
 from jobs.common.landing import utc_now
 from jobs.common.maintenance import MaintainPolicy, TablePolicy, maintain_policy
 from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import session_settings, start_spark
 from jobs.transforms.facts import user_bucket
 from schemas import TableSpec
@@ -291,6 +292,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("maintain")
 
     spark = spark or start_spark("maintain", conf, args.master)
+    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
     try:
         per_table, purges = maintain_lake(spark, conf, policy)
     except Exception as error:  # one line; every step already committed is whole and changed no row

@@ -347,6 +347,67 @@ ops_gdpr_requests = TableSpec(
     ]),
 )
 
+# What operators look at: every job run (its final line as a row) and the ingest streams' progress.
+# Neither holds personal data: gdpr's user ids and secret settings are replaced in the arguments
+# (jobs/common/runlog.py), so erasure has nothing to do in them.
+ops_job_runs = TableSpec(
+    name="ops_job_runs",
+    kind="ops",
+    comment="One row per run of a job that writes the lake: its command line, times, status and final JSON line.",
+    partition_by=("run_date",),
+    schema=T.StructType([
+        col("run_id", T.StringType(), "Random id of the run", nullable=False),
+        col("job", T.StringType(), "ingest, dims, daily, archive, gdpr or maintain", nullable=False),
+        col("arguments", T.ArrayType(T.StringType()),
+            "The command line after the job's name, as given; user ids and secret settings replaced by <redacted>",
+            nullable=False),
+        col("started_at", T.TimestampType(), "When the job started, before its Spark session (UTC)", nullable=False),
+        col("ended_at", T.TimestampType(), "When it printed its final line (UTC)", nullable=False),
+        col("status", T.StringType(), "The final line's status: ok, failed or refused", nullable=False),
+        col("exit_code", T.IntegerType(), "0 when ok, else 1 (an argument error exits 2 before Spark: no row)",
+            nullable=False),
+        col("error", T.StringType(), "The error's first line; null when ok"),
+        col("report", T.StringType(), "The final JSON line itself: every count the job printed", nullable=False),
+        col("host", T.StringType(), "Host name of the driver"),
+        col("pid", T.IntegerType(), "Process id of the driver"),
+        col("app_id", T.StringType(), "Spark application id of the driver's session"),
+        col("run_date", T.DateType(), "UTC date of started_at (partition)", nullable=False),
+    ]),
+)
+
+ops_stream_progress = TableSpec(
+    name="ops_stream_progress",
+    kind="ops",
+    comment="The ingest streams' progress as Spark reports it (StreamingQueryListener): one row per micro-batch, "
+            "and the latest idle report of each flush.",
+    partition_by=("progress_date",),
+    schema=T.StructType([
+        col("query_name", T.StringType(), "The stream: ingest_<feed>", nullable=False),
+        col("feed", T.StringType(), "engagements or discovery", nullable=False),
+        col("source", T.StringType(), "files (landing zone) or kafka", nullable=False),
+        col("query_id", T.StringType(), "The stream's id (kept in its checkpoint)", nullable=False),
+        col("run_id", T.StringType(), "This start of the stream (each ingest run gets a new one)", nullable=False),
+        col("event", T.StringType(), "progress (a micro-batch ran) or idle (nothing new to read)", nullable=False),
+        col("batch_id", T.LongType(), "Micro-batch id; null when idle"),
+        col("progress_at", T.TimestampType(), "When the trigger started, or the stream reported idle (UTC)",
+            nullable=False),
+        col("input_rows", T.LongType(), "Records (lines) the batch read; 0 when idle", nullable=False),
+        col("input_rows_per_second", T.DoubleType(), "Arrival rate: input rows / time since the previous trigger"),
+        col("processed_rows_per_second", T.DoubleType(), "Processing rate: input rows / the batch's duration"),
+        col("batch_duration_ms", T.LongType(), "The batch's duration, milliseconds"),
+        col("durations_ms", T.MapType(T.StringType(), T.LongType()),
+            "Where the batch's time went (Spark's durationMs: addBatch, latestOffset, queryPlanning, ...)"),
+        col("offsets_behind", T.LongType(),
+            "Kafka: records left in the topic after the batch (latest minus end offsets, all partitions); "
+            "0 when idle; null for landing files (Spark's file source does not report it)"),
+        col("source_description", T.StringType(), "Spark's description of the source"),
+        col("start_offset", T.StringType(), "The batch's start offset as Spark reports it (JSON)"),
+        col("end_offset", T.StringType(), "The batch's end offset (JSON)"),
+        col("latest_offset", T.StringType(), "The source's latest offset when the batch was planned (JSON)"),
+        col("progress_date", T.DateType(), "UTC date of progress_at (partition)", nullable=False),
+    ]),
+)
+
 ALL_TABLES: tuple[TableSpec, ...] = (
     dim_users,
     dim_users_history,
@@ -364,6 +425,8 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     cdc_users,
     cdc_content,
     ops_gdpr_requests,
+    ops_job_runs,
+    ops_stream_progress,
 )
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in ALL_TABLES}

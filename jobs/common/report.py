@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from jobs.common.cli import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from jobs.common.runlog import RunLog
 
 
 # What a job reading landing files as a stream counts, per feed and in total.
@@ -15,15 +21,22 @@ STREAM_RUN_COUNTS = ("files", "lines_read", "accepted", "duplicates", "quarantin
 
 
 class JobReport:
-    """Collects a job's counts; `emit` prints them as the job's last line on stdout."""
+    """Collects a job's counts; `emit` prints them as the job's last line on stdout (and, once the
+    job has a Spark session, appends them to the lake's run log: `log_runs`)."""
 
     def __init__(self, job: str) -> None:
         self.job = job
         self.started = time.monotonic()
+        self.started_at = dt.datetime.now(dt.timezone.utc)
         self.counts: dict[str, Any] = {}
+        self.run_log: RunLog | None = None
 
     def add(self, **counts: Any) -> None:
         self.counts.update(counts)
+
+    def log_runs(self, run_log: RunLog) -> None:
+        """From now on `emit` also appends the run to ops_job_runs."""
+        self.run_log = run_log
 
     def emit(self, status: str = "ok", **extra: Any) -> dict[str, Any]:
         line = {
@@ -35,7 +48,19 @@ class JobReport:
         }
         sys.stdout.write(json.dumps(line, default=str, sort_keys=False) + "\n")
         sys.stdout.flush()
+        if self.run_log is not None:
+            self._append_run(line)
         return line
+
+    def _append_run(self, line: dict[str, Any]) -> None:
+        """The run log's row, after the line: its failure is a warning, never the job's outcome
+        (every job exits 0 on an ok line and 1 on any other)."""
+        ended_at = dt.datetime.now(dt.timezone.utc)
+        try:
+            self.run_log.append(line, self.started_at, ended_at, EXIT_OK if line["status"] == "ok" else EXIT_FAILED)
+        except Exception as error:  # noqa: BLE001 (whatever it is, the job's outcome stands)
+            sys.stderr.write(f"{self.job}: warning: run not recorded in ops_job_runs: {first_line(error)}\n")
+            sys.stderr.flush()
 
 
 def configure_logging() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pyspark.errors import AnalysisException
+from pyspark.sql import functions as F
 
 from jobs import ingest
 from tests.e2e.conftest import PROJECT_ROOT, SPARK_SUBMIT, last_json_line, run_job_in_process
@@ -112,7 +113,7 @@ def test_continuous_ingest_follows_the_landing_zone(spark, capsys, tmp_path):
     producer.write("engagements", "first.jsonl", producer.good_lines(first))
 
     args = ["ingest", "--landing", str(landing), "--lake", str(lake), "--continuous", "--feeds", "engagements",
-            "--set", "ingest.trigger_seconds=1"]
+            "--set", "ingest.trigger_seconds=1", "--set", "ingest.progress_flush_seconds=1"]
     stream = Child(args, tmp_path)
     facts = lake / "fact_content_engagements"
     try:
@@ -120,6 +121,8 @@ def test_continuous_ingest_follows_the_landing_zone(spark, capsys, tmp_path):
         second = [producer.engagement(start + dt.timedelta(minutes=10, seconds=i)) for i in range(30)]
         producer.write("engagements", "second.jsonl", producer.good_lines(second) + producer.repeat(first[:5]))
         stream.wait_until(rows_reached(spark, facts, 80), "80 rows after the second file")
+        # The streams' progress is appended while they run (every ingest.progress_flush_seconds).
+        stream.wait_until(rows_reached(spark, lake / "ops_stream_progress", 2), "progress of the batches")
         assert stream.process.poll() is None, f"a continuous ingest must keep running\n{stream.output()}"
     finally:
         if stream.process.poll() is None:
@@ -144,3 +147,6 @@ def test_continuous_ingest_follows_the_landing_zone(spark, capsys, tmp_path):
         spark, capsys)
     assert code == 0 and caught_up["lines_read"] == 0 and caught_up["accepted"] == 0, caught_up
     assert table.count() == 80
+    # Every line read, once, in the progress of the continuous run (the catch-up run read none).
+    progress = spark.read.format("delta").load(str(lake / "ops_stream_progress"))
+    assert progress.agg(F.sum("input_rows")).first()[0] == 85, progress.collect()  # 50 + 30 + 5 repeats

@@ -174,6 +174,9 @@ def test_erasure_with_purge_now_leaves_no_trace_and_keeps_every_other_row(spark,
     after = snapshot(spark, lake)
     removed = 0
     for name, (schema, rows) in before.items():
+        if name == "ops_job_runs":  # no id (the traces above): it only gains this run's row
+            assert sorted(r["job"] for r in after[name][1]) == sorted([r["job"] for r in rows] + ["gdpr"])
+            continue
         expected = expected_after(name, rows, erased_keys, video_keys)
         assert sorted(map(repr, after[name][1])) == sorted(map(repr, expected)), name  # rows collected already
         removed += len(rows) - len(after[name][1])

@@ -134,6 +134,19 @@ def test_kafka_ingest_writes_what_the_file_ingest_writes(spark, lakes, produced,
     assert sum(b.accepted for b in batches) == facts > 0
 
 
+def test_kafka_progress_counts_every_record_read_and_ends_with_none_behind(spark, lakes):
+    """ops_stream_progress (Spark's listener): the records of each feed's batches are the lines and
+    blank records ops_ingest_batches counted, and after the last batch no offset is left behind."""
+    progress = table(spark, lakes["kafka"], "ops_stream_progress").where("event = 'progress'")
+    read = progress.groupBy("feed").agg(F.sum("input_rows").alias("records"),
+                                        F.max_by("offsets_behind", "batch_id").alias("behind_at_end"))
+    counted = (table(spark, lakes["kafka"], "ops_ingest_batches").groupBy("feed")
+               .agg((F.sum("lines_read") + F.sum("blank_lines")).alias("records"))
+               .withColumn("behind_at_end", F.lit(0).cast("bigint")))
+    assert_same(read, counted)
+    assert {r.source for r in progress.select("source").distinct().collect()} == {"kafka"}
+
+
 def test_a_second_kafka_run_reads_only_new_records(spark, capsys, lakes, kafka_broker, topics):
     code, report = run_job_in_process(ingest.main, ["--source", "kafka", *topic_args(kafka_broker, topics),
                                                     "--lake", str(lakes["kafka"]), "--once"], spark, capsys)

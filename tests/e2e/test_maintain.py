@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 from deltalake import DeltaTable as RustDeltaTable
-from pyspark.sql import types as T
+from pyspark.sql import functions as F, types as T
 
 from jobs import archive, daily, dims, gdpr, ingest, maintain
 from jobs.common.lake import ensure_table, existing_tables, table_path
@@ -147,6 +147,11 @@ def test_compaction_leaves_one_file_per_partition_and_every_row(spark, maintaine
         if label == "ops_gdpr_requests":
             continue  # the purge stamps purged_at (test_the_due_purge_runs_in_maintain)
         now = spark.read.format("delta").load(str(lake_tables(spark, maintained.lake)[label][0]))
+        if label == "ops_job_runs":
+            now = now.where("job != 'maintain'")  # maintain's own run, logged after its line
+        # A map cannot be sorted, and its entries' order does not survive collect(): sorted entries.
+        maps = [f.name for f in now.schema.fields if isinstance(f.dataType, T.MapType)]
+        now, rows = (frame.withColumns({c: F.array_sort(F.map_entries(c)) for c in maps}) for frame in (now, rows))
         assert_df_equality(now, rows, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
 
 
