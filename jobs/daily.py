@@ -1,17 +1,18 @@
 """daily: (re)compute fact_content_performance and fact_creator_analytics for whole UTC days.
 
-A day reads only its own partition of fact_content_engagements (hot plus archive, so an archived
-day recomputes to the same rows), the performance rows of the
-baseline window before it, the creator rows of the tier window before it, and the dimensions. Each
-table's day is replaced in one Delta commit (replaceWhere on the day's partition):
-fact_content_performance first, then fact_creator_analytics (with each creator's tier of the day),
-then the day's creators get their dim_users tier and history periods derived again (dims'
-`derive_from_log`: two MERGEs, which change nothing when nothing changed), then the run is recorded
-in ops_daily_runs. A reader between two of these commits sees the day's new performance rows beside
-its old creator rows, or new tiers in the fact before the dimension; a crash there leaves them so
-until the day is rerun. The run's record is the last commit, so a day that was pending stays pending
-until a run completes, and its rerun derives the dimension again.
-Days of a range run in date order: a day's viral scores and tiers stand on the days before it.
+The days of a run are computed together, in passes of up to `daily.days_per_pass` days in date
+order (a pass stands on the facts the passes before it wrote; within a pass a day's baseline,
+trending list and tier count the pass's own earlier days). A pass reads only its days' partitions of
+fact_content_engagements (hot plus archive, so an archived day recomputes to the same rows), the
+performance rows of the baseline window before them, the creator rows of the tier window before
+them, and the dimensions. Each table's days are replaced in one Delta commit (replaceWhere on the
+days' partitions): fact_content_performance first, then fact_creator_analytics (with each creator's
+tier of the day), then the days' creators get their dim_users tier and history periods derived again
+(dims' `derive_from_log`: two MERGEs, which change nothing when nothing changed), then the pass's days
+are recorded in ops_daily_runs. A reader between two of these commits sees the days' new performance
+rows beside their old creator rows, or new tiers in the fact before the dimension; a crash there
+leaves them so until the days are rerun. The record is a pass's last commit, so a day that was
+pending stays pending until a pass over it completes, and its rerun derives the dimension again.
 `--pending` picks the days whose inputs changed after their last computation (`pending_days`); the
 tiers of the 27 days after a recomputed day are not picked (see `pending_days`).
 """
@@ -24,7 +25,7 @@ import sys
 
 from delta.tables import DeltaTable
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common import cli
@@ -35,6 +36,7 @@ from jobs.common.lease import writer_lease
 from jobs.common.lake import conform, ensure_table, read_table, retry_on_conflict, table_path, table_version
 from jobs.common.views import hot_and_archive
 from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
 from jobs.transforms.daily import (
     DailyRules,
@@ -42,6 +44,7 @@ from jobs.transforms.daily import (
     consenting_engagements,
     content_day_measures,
     creator_baselines,
+    other_days_and,
     to_content_performance,
     to_creator_analytics,
     trending_lists,
@@ -157,20 +160,25 @@ def all_engagements(spark: SparkSession, conf: Conf) -> DataFrame:
     return spark.createDataFrame([], spec.schema) if snapshot is None else snapshot[0]
 
 
-def replace_day(frame: DataFrame, lake: str, spec: TableSpec, day: dt.date) -> None:
-    """The day's partition replaced in one commit: readers see the old day or the new one."""
+def replace_days(frame: DataFrame, lake: str, spec: TableSpec, days: list[dt.date]) -> None:
+    """The days' partitions replaced in one commit: readers see the old days or the new ones."""
+    dates = ", ".join(f"DATE'{day.isoformat()}'" for day in days)
     (
         conform(frame, spec)
         .write.format("delta")
         .mode("overwrite")
-        .option("replaceWhere", f"event_date = DATE'{day.isoformat()}'")
+        .option("replaceWhere", f"event_date IN ({dates})")
         .save(table_path(lake, spec))
     )
 
 
-def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules: TierRules, day: dt.date,
-                index: int = 0) -> dict:
-    """One day, in five commits; `index` (the day's place in the run) names the crash points."""
+def counts_by_day(frame: DataFrame, *measures: Column) -> dict[dt.date, tuple]:
+    return {row[0]: tuple(row[1:]) for row in frame.groupBy("event_date").agg(*measures).collect()}
+
+
+def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules: TierRules, days: list[dt.date],
+                 index: int = 0) -> dict[dt.date, dict]:
+    """The days in one pass, in five commits; `index` (the pass's place in the run) names the crash points."""
     lake = conf.lake
     computed_at = utc_now()  # aware UTC: PySpark reads a naive datetime in the OS time zone
     content_version = table_version(spark, lake, TABLES["dim_content"])  # the version read is the one recorded
@@ -180,62 +188,93 @@ def compute_day(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules: 
     content = content_table.select(*CONTENT_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
     users = (read_table(spark, lake, TABLES["dim_users"]).select("user_key", "analytics_consent")
              .where(F.col("analytics_consent") == F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
-    performance = read_table(spark, lake, TABLES["fact_content_performance"])
-    # Pinned: the day's creators before its replacement are still read after it (whose tier may go).
+    # Pinned: the rows before the replacement are still read after it (the days' creators, whose tier may go).
+    performance = read_table(spark, lake, TABLES["fact_content_performance"],
+                             table_version(spark, lake, TABLES["fact_content_performance"]))
     creators_before = read_table(spark, lake, TABLES["fact_creator_analytics"],
                                  table_version(spark, lake, TABLES["fact_creator_analytics"]))
     followers = read_table(spark, lake, TABLES["dim_users"]).select("user_key", "follower_count")
     # Hot plus archive: a day that archive has moved (or is moving) is computed from the same events.
     engagements = (
         all_engagements(spark, conf)
-        .where(F.col("event_date") == F.lit(day))
-        .select(*ENGAGEMENT_COLUMNS)
+        .where(F.col("event_date").isin(*days))
+        .select("event_date", *ENGAGEMENT_COLUMNS)
     )
     cached = [content, users]
     try:
         measures = content_day_measures(consenting_engagements(engagements, users), rules).persist(
             StorageLevel.MEMORY_AND_DISK)
         cached.append(measures)
+        scores = other_days_and(baseline_history(performance, days, rules),
+                                measures.select("event_date", "content_key", "engagement_score"), days)
         content_rows = to_content_performance(
-            measures, content, creator_baselines(baseline_history(performance, day, rules), content), day, rules,
+            measures, content, creator_baselines(scores, content, days, rules), rules,
         ).persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(content_rows)
-        replace_day(content_rows, lake, TABLES["fact_content_performance"], day)
+        replace_days(content_rows, lake, TABLES["fact_content_performance"], days)
         failpoint("daily_after_performance", index)
-        day_before = performance.where(F.col("event_date") == F.lit(day - dt.timedelta(days=1)))
-        trending = trending_lists(content_rows, day_before, content, rules)
+        # The 48-hour lists need each day's scores and the day before's.
+        scored_days = sorted({day - dt.timedelta(days=1) for day in days} | set(days))
+        viral_scores = other_days_and(performance.where(F.col("event_date").isin(*scored_days)),
+                                      content_rows, days).select("event_date", "content_key", "viral_score")
+        trending = trending_lists(viral_scores, content, days, rules)
+        new_creator_rows = to_creator_analytics(measures, content, users, trending, days).persist(
+            StorageLevel.MEMORY_AND_DISK)
+        cached.append(new_creator_rows)
+        creator_history = other_days_and(
+            creators_before.select(*new_creator_rows.columns), new_creator_rows, days)
         creator_rows = (
-            to_creator_analytics(measures, content, users, trending, day)
-            .transform(with_creator_tier, earlier_engaged_days(creators_before, day, tier_rules), followers,
+            new_creator_rows
+            .transform(with_creator_tier, earlier_engaged_days(creator_history, days, tier_rules), followers,
                        tier_rules)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         cached.append(creator_rows)
-        replace_day(creator_rows, lake, TABLES["fact_creator_analytics"], day)
+        replace_days(creator_rows, lake, TABLES["fact_creator_analytics"], days)
         failpoint("daily_after_creators", index)
         touched = (creator_rows.select("user_key")
-                   .union(creators_before.where(F.col("event_date") == F.lit(day)).select("user_key")).distinct())
+                   .union(creators_before.where(F.col("event_date").isin(*days)).select("user_key")).distinct())
         retry_on_conflict(lambda: derive_from_log(spark, lake, CHANGE_FEEDS["users"], touched),
                           tier_rules.write_retries)
         failpoint("daily_after_tiers", index)
 
-        read = engagements.count()
-        counts = {
-            "engagements_read": read,
-            "engagements_excluded": read - (measures.agg(F.sum("events")).first()[0] or 0),
-            "content_rows": content_rows.count(),
-            "creator_rows": creator_rows.count(),
-            "unattributed_content": measures.join(content, on="content_key", how="left_anti").count(),
-        }
+        read = counts_by_day(engagements, F.count("*"))
+        measured = counts_by_day(measures, F.sum("events"))
+        content_counts = counts_by_day(content_rows, F.count("*"))
+        creator_counts = counts_by_day(creator_rows, F.count("*"))
+        unattributed = counts_by_day(measures.join(content, on="content_key", how="left_anti"), F.count("*"))
     finally:
         for frame in cached:
             frame.unpersist()
-    run = {"event_date": day, "computed_at": computed_at, **counts, "dim_content_version": NO_VERSION if content_version is None else content_version}
+
+    def count(by_day: dict, day: dt.date) -> int:
+        return int(by_day.get(day, (0,))[0] or 0)
+
+    per_day = {
+        day: {
+            "engagements_read": count(read, day),
+            "engagements_excluded": count(read, day) - count(measured, day),
+            "content_rows": count(content_counts, day),
+            "creator_rows": count(creator_counts, day),
+            "unattributed_content": count(unattributed, day),
+        }
+        for day in days
+    }
     spec = TABLES["ops_daily_runs"]
-    spark.createDataFrame([tuple(run[c] for c in spec.columns)], spec.schema).write.format("delta").mode(
-        "append").save(table_path(lake, spec))
-    log.info("daily %s: %s", day, counts)
-    return counts
+    version = NO_VERSION if content_version is None else content_version
+    runs = [{"event_date": day, "computed_at": computed_at, **counts, "dim_content_version": version}
+            for day, counts in per_day.items()]
+    spark.createDataFrame([tuple(run[c] for c in spec.columns) for run in runs], spec.schema).write.format(
+        "delta").mode("append").save(table_path(lake, spec))
+    log.info("daily %s..%s: %s", days[0], days[-1], per_day)
+    return per_day
+
+
+def passes(days: list[dt.date], days_per_pass: int) -> list[list[dt.date]]:
+    """The days in date order, cut into passes of at most `days_per_pass` (a pass stands on the
+    facts the passes before it wrote)."""
+    ordered = sorted(set(days))
+    return [ordered[n:n + days_per_pass] for n in range(0, len(ordered), days_per_pass)]
 
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
@@ -251,6 +290,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("daily")
 
     spark = spark or start_spark("daily", conf, args.master)
+    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
     try:
         if not DeltaTable.isDeltaTable(spark, table_path(conf.lake, TABLES["fact_content_engagements"])):
             raise FileNotFoundError(f"no fact_content_engagements table under {conf.lake}: run ingest first")
@@ -263,7 +303,11 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         else:
             days = days_between(args.first, args.last)
         with writer_lease(spark, conf, "daily"):  # a purge waits for the run, and the run for a purge
-            per_day = {day.isoformat(): compute_day(spark, conf, rules, tier_rules, day, index) for index, day in enumerate(days)}
+            per_day = {
+                day.isoformat(): counts
+                for index, days_of_pass in enumerate(passes(days, int(conf.get("daily.days_per_pass"))))
+                for day, counts in compute_days(spark, conf, rules, tier_rules, days_of_pass, index).items()
+            }
     except Exception as error:  # one line; every day already written is whole, the failed one untouched
         report.emit(status="failed", error=first_line(error))
         return cli.EXIT_FAILED

@@ -36,6 +36,9 @@ def spark_submit_command(job: str, job_args: list[str], settings: dict[str, str]
     packages = settings.pop("spark.jars.packages", "")
     if packages:
         command += ["--packages", packages]
+    jars = settings.pop("spark.jars", "")
+    if jars:
+        command += ["--jars", jars]
     java_options = settings.pop("spark.driver.extraJavaOptions", "")
     command += ["--driver-java-options", java_options]
     for key, value in sorted(settings.items()):

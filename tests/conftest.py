@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from jobs.common.config import load_conf
-from jobs.common.spark import spark_settings
+from jobs.common.spark import remember_resolved_jars, spark_settings
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,7 @@ def spark(conf) -> SparkSession:
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
+    remember_resolved_jars(session, list(conf.get("spark.packages")))
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

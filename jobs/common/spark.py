@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
 
@@ -15,13 +18,54 @@ from jobs.common.config import LOG4J_CONF, Conf
 SESSION_TIME_ZONE = "UTC"
 # Set by jobs/launch.py: spark-submit already received every setting, the session only joins.
 LAUNCHED_FLAG = "SHORTVIDEO_LAUNCHED"
+# The jars Spark's resolver found for a set of packages, one manifest per set: a session started
+# from the manifest skips the repository resolution (seconds at every start).
+JAR_CACHE = Path(os.environ.get("SHORTVIDEO_CACHE", Path.home() / ".cache" / "shortvideo")) / "jars"
+
+
+def jar_manifest(packages: list[str]) -> Path:
+    digest = hashlib.sha256("\n".join(sorted(packages)).encode()).hexdigest()[:16]
+    return JAR_CACHE / f"{digest}.txt"
+
+
+def resolved_jars(packages: list[str]) -> list[str] | None:
+    """The jar files an earlier session resolved these packages to, if every one is still there."""
+    manifest = jar_manifest(packages)
+    if not packages or not manifest.is_file():
+        return None
+    jars = manifest.read_text(encoding="utf-8").split()
+    present = jars and all(Path(urlparse(jar).path if jar.startswith("file:") else jar).is_file() for jar in jars)
+    return jars if present else None
+
+
+def remember_resolved_jars(spark: SparkSession, packages: list[str]) -> None:
+    """After a session that resolved `packages`, keep the jar files it used (spark.jars) for the next."""
+    if not packages or resolved_jars(packages) is not None:
+        return
+    jars = [jar for jar in spark.sparkContext.getConf().get("spark.jars", "").split(",") if jar]
+    if not jars:
+        return
+    manifest = jar_manifest(packages)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    partial = manifest.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text("\n".join(jars) + "\n", encoding="utf-8")
+    partial.replace(manifest)  # atomic: a concurrent start reads the old state or the whole list
 
 
 def spark_settings(conf: Conf, master: str | None = None) -> dict[str, str]:
-    """Everything a session needs: master, Delta packages, and the environment's spark.conf."""
+    """Everything a session needs: master, Delta packages (or the jars they resolved to before), and
+    the environment's spark.conf."""
     settings = {str(k): str(v) for k, v in conf.section("spark").get("conf", {}).items()}
     settings["spark.master"] = master or conf.get("spark.master")
-    settings["spark.jars.packages"] = ",".join(conf.get("spark.packages"))
+    packages = list(conf.get("spark.packages"))
+    jars = resolved_jars(packages) if conf.get("spark.reuse_resolved_jars") else None
+    if jars:
+        settings["spark.jars"] = ",".join(filter(None, [settings.get("spark.jars"), *jars]))
+        # As with --packages: the jars are on the Python workers' path too (Delta's jar holds the
+        # `delta` package, which a Python UDF's module may import on an executor).
+        settings["spark.submit.pyFiles"] = ",".join(filter(None, [settings.get("spark.submit.pyFiles"), *jars]))
+    elif packages:
+        settings["spark.jars.packages"] = ",".join(packages)
     settings["spark.sql.session.timeZone"] = SESSION_TIME_ZONE
     settings.setdefault("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG4J_CONF}")
     return settings
@@ -34,6 +78,7 @@ def start_spark(job: str, conf: Conf, master: str | None = None) -> SparkSession
         for key, value in spark_settings(conf, master).items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    remember_resolved_jars(spark, list(conf.get("spark.packages")))
     spark.conf.set("spark.sql.session.timeZone", SESSION_TIME_ZONE)
     spark.sparkContext.setLogLevel("WARN")
     return spark

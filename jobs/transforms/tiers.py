@@ -4,8 +4,7 @@ A creator's tier of day D stands on two inputs: the follower count dim_users hol
 consistency of the `window_days` days ending at D (the share of them on which the creator received
 at least one engagement). The earlier days' engagement days come from fact_creator_analytics
 (`total_engagements_received > 0`), so a day reads a few small rows per creator instead of four
-weeks of raw events; `daily` computes a range in date order, so those rows are there before a day
-needs them.
+weeks of raw events; the days `daily` computes in the same pass count with their new rows.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf
+from jobs.transforms.daily import day_number
 
 
 @dataclass(frozen=True)
@@ -57,31 +57,37 @@ def tier_of(followers: Column, consistency: Column, rules: TierRules) -> Column:
     return tier
 
 
-def earlier_engaged_days(creator_history: DataFrame, day: dt.date, rules: TierRules) -> DataFrame:
-    """(user_key, engaged_days): per creator, the days of the window before `day` (the day itself
-    left out) on which fact_creator_analytics says they received an engagement."""
-    first = day - dt.timedelta(days=rules.window_days - 1)
+def earlier_engaged_days(creator_history: DataFrame, days: list[dt.date], rules: TierRules) -> DataFrame:
+    """(user_key, event_date, engaged_days) for each of `days` on which the creator has a row (none
+    when zero): per creator, the days of the window
+    before that day (the day itself left out) on which fact_creator_analytics says they received an
+    engagement. `creator_history` holds the lake's rows of the other days and the new rows of `days`
+    (`other_days_and`)."""
+    window = (Window.partitionBy("user_key").orderBy(day_number(F.col("event_date")))
+              .rangeBetween(-(rules.window_days - 1), -1))
+    first = min(days) - dt.timedelta(days=rules.window_days - 1)
     return (
         creator_history
-        .where(F.col("event_date").between(F.lit(first), F.lit(day - dt.timedelta(days=1))))
-        .where(F.col("total_engagements_received") > 0)
-        .groupBy("user_key")
-        .agg(F.count_distinct("event_date").alias("engaged_days"))
+        .where(F.col("event_date").between(F.lit(first), F.lit(max(days))))
+        .groupBy("user_key", "event_date")
+        .agg(F.max(F.when(F.col("total_engagements_received") > 0, 1).otherwise(0)).alias("engaged"))
+        .select("user_key", "event_date", F.sum("engaged").over(window).alias("engaged_days"))
+        .where(F.col("event_date").isin(*days) & (F.col("engaged_days") > 0))
     )
 
 
 def with_creator_tier(creator_rows: DataFrame, earlier: DataFrame, followers: DataFrame,
                       rules: TierRules) -> DataFrame:
-    """fact_creator_analytics rows of one day + creator_tier.
+    """fact_creator_analytics rows + creator_tier.
 
-    `earlier` is `earlier_engaged_days` of that day; `followers` is (user_key, follower_count) of
-    dim_users (a creator the dimension does not know yet has no followers)."""
+    `earlier` is `earlier_engaged_days` of the rows' days; `followers` is (user_key, follower_count)
+    of dim_users (a creator the dimension does not know yet has no followers)."""
     engaged_today = F.when(F.col("total_engagements_received") > 0, 1).otherwise(0)
     consistency = (F.coalesce(F.col("engaged_days"), F.lit(0)) + engaged_today) / F.lit(rules.window_days)
     follower_count = F.coalesce(F.col("follower_count"), F.lit(0))
     return (
         creator_rows
-        .join(earlier, on="user_key", how="left")
+        .join(earlier, on=["user_key", "event_date"], how="left")
         .join(followers.select("user_key", "follower_count"), on="user_key", how="left")
         .withColumn("creator_tier", tier_of(follower_count, consistency, rules))
         .drop("engaged_days", "follower_count")

@@ -262,7 +262,8 @@ def test_weights_and_recency_factor_are_configuration(spark, capsys, lake_dirs):
     run(dims, spark, capsys, *lake_args)
     run(daily, spark, capsys, "--lake", str(lake), "--from", first.date().isoformat(), "--to", third.date().isoformat(),
         "--set", "engagement_types.like.weight=10", "--set", "engagement_types.share.weight=3",
-        "--set", "daily.recency_factor=2.0")
+        "--set", "daily.recency_factor=2.0",
+        "--set", "daily.days_per_pass=2")  # the second day stands on the first in its pass, the third on the lake
 
     # By hand, with like = 10, share = 3 (the defaults swapped) and recency factor 2.0:
     # v0: score 0, no history: platform mean 0 -> baseline 1 -> viral 0.

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
+from pyspark.sql import functions as F
 
 from jobs.transforms.daily import (
     DailyRules,
@@ -26,7 +27,7 @@ ENGAGEMENTS = ("content_key long, user_key long, engagement_key int, watch_durat
 CONTENT = ("content_key long, content_id string, creator_user_key long, upload_timestamp timestamp, "
            "moderation_status string, is_deleted boolean")
 USERS = "user_key long, analytics_consent boolean"
-PERFORMANCE = "content_key long, viral_score int"
+SCORES = "event_date date, content_key long, viral_score int"
 VIEW, LIKE, COMMENT, SHARE, SAVE, FOLLOW, UNFOLLOW, DUET, REMIX = range(1, 10)  # conf/local.toml keys
 
 
@@ -35,8 +36,8 @@ def rules(conf) -> DailyRules:
     return DailyRules.from_conf(conf)
 
 
-def events(spark, rows):
-    return spark.createDataFrame(rows, ENGAGEMENTS)
+def events(spark, rows, day: dt.date = DAY):
+    return spark.createDataFrame(rows, ENGAGEMENTS).withColumn("event_date", F.lit(day))
 
 
 def measures_of(spark, rules, rows, *columns):
@@ -91,8 +92,10 @@ def test_opted_out_users_are_left_out_and_unknown_users_count(spark):
 def performance(spark, rules, measures_rows, history_rows, content_rows):
     measures = content_day_measures(events(spark, measures_rows), rules)
     content = spark.createDataFrame(content_rows, CONTENT)
-    history = spark.createDataFrame(history_rows, "content_key long, engagement_score long")
-    return to_content_performance(measures, content, creator_baselines(history, content), DAY, rules)
+    history = spark.createDataFrame(history_rows, "content_key long, engagement_score long").withColumn(
+        "event_date", F.lit(DAY - dt.timedelta(days=1)))
+    scores = history.unionByName(measures.select("content_key", "engagement_score", "event_date"))
+    return to_content_performance(measures, content, creator_baselines(scores, content, [DAY], rules), rules)
 
 
 def video(content_key, creator, uploaded=utc(2026, 11, 1), status="approved", deleted=False):
@@ -129,13 +132,14 @@ def test_baseline_window_is_the_30_days_before_the_day(spark, rules):
         "content_key long, engagement_score long, event_date date",
     )
     content = spark.createDataFrame([video(n, 100) for n in (1, 2, 3, 4)], CONTENT)
-    history = baseline_history(performance_rows, DAY, rules)
-    baselines = creator_baselines(history, content)
-    expected = spark.createDataFrame([(100, 20.0)], "creator_user_key long, creator_baseline double")
+    history = baseline_history(performance_rows, [DAY], rules)  # the day's own row is not the lake's to give
+    assert sorted(r["content_key"] for r in history.collect()) == [2, 3]
+    baselines = creator_baselines(performance_rows, content, [DAY], rules)
+    expected = spark.createDataFrame([(100, DAY, 20.0)], "creator_user_key long, event_date date, creator_baseline double")
     assert_df_equality(baselines, expected, ignore_nullable=True)
 
     measures = content_day_measures(events(spark, [(4, u, SHARE, None, None) for u in range(10)]), rules)
-    viral = to_content_performance(measures, content, baselines, DAY, rules).select("content_key", "viral_score")
+    viral = to_content_performance(measures, content, baselines, rules).select("content_key", "viral_score")
     assert_df_equality(viral, spark.createDataFrame([(4, 500)], "content_key long, viral_score int"),
                        ignore_nullable=True)  # 100 points against the window's mean of 20
 
@@ -168,23 +172,40 @@ def test_averages_cover_qualifying_views_only(spark, rules):
 
 
 def test_trending_keeps_the_48_hours_best_first_without_removed_videos(spark, rules):
-    today = spark.createDataFrame([(1, 600), (2, 400), (3, 2000), (5, 900)], PERFORMANCE)
-    day_before = spark.createDataFrame([(2, 1000), (4, 700), (1, 100)], PERFORMANCE)
+    before, two_before = DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=2)
+    scores = spark.createDataFrame(
+        [(DAY, 1, 600), (DAY, 2, 400), (DAY, 3, 2000), (DAY, 5, 900),
+         (before, 2, 1000), (before, 4, 700), (before, 1, 100),
+         (two_before, 6, 5000)],  # 48 hours before: out of the day's window
+        SCORES)
     content = spark.createDataFrame(
-        [video(1, 100), video(2, 100), video(3, 100, status="removed"), video(4, 100), video(5, 200, deleted=True)],
+        [video(1, 100), video(2, 100), video(3, 100, status="removed"), video(4, 100), video(5, 200, deleted=True),
+         video(6, 100)],
         CONTENT,
     )
-    actual = trending_lists(today, day_before, content, rules)
+    actual = trending_lists(scores, content, [DAY], rules)
     # 1: 600 + 50 = 650; 2: 400 + 500 = 900; 4: 0 + 350 = 350; 3 removed, 5 taken down.
-    expected = spark.createDataFrame([(100, '["c2","c1","c4"]')], "user_key long, trending_content_ids string")
+    expected = spark.createDataFrame([(100, DAY, '["c2","c1","c4"]')],
+                                     "user_key long, event_date date, trending_content_ids string")
     assert_df_equality(actual, expected, ignore_nullable=True)
+
+
+def test_trending_lists_of_two_days_in_one_pass_each_see_their_own_day_before(spark, rules):
+    before = DAY - dt.timedelta(days=1)
+    scores = spark.createDataFrame([(before, 1, 600), (before, 2, 100), (DAY, 2, 800)], SCORES)
+    content = spark.createDataFrame([video(1, 100), video(2, 100)], CONTENT)
+    actual = trending_lists(scores, content, [before, DAY], rules)
+    # the day before: c1 alone (c2's 100 is not Trending); the day: c2 800 + 50, c1 0 + 300.
+    expected = spark.createDataFrame([(100, before, '["c1"]'), (100, DAY, '["c2","c1"]')],
+                                     "user_key long, event_date date, trending_content_ids string")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_trending_lists_at_most_the_configured_number(spark, rules):
     count = rules.trending_limit + 3
-    today = spark.createDataFrame([(n, 500 + n) for n in range(count)], PERFORMANCE)
+    today = spark.createDataFrame([(DAY, n, 500 + n) for n in range(count)], SCORES)
     content = spark.createDataFrame([video(n, 100) for n in range(count)], CONTENT)
-    listed = trending_lists(today, today.limit(0), content, rules).first()["trending_content_ids"]
+    listed = trending_lists(today, content, [DAY], rules).first()["trending_content_ids"]
     assert listed == "[" + ",".join(f'"c{n}"' for n in reversed(range(3, count))) + "]"
 
 
@@ -200,8 +221,8 @@ def test_creator_analytics_rows_for_activity_without_opted_out_creators(spark, r
         video(5, 100, uploaded=utc(2026, 11, 20, 0, 0)),
     ], CONTENT)
     users = spark.createDataFrame([(300, False), (100, True)], USERS)
-    trending = spark.createDataFrame([(100, '["c1"]')], "user_key long, trending_content_ids string")
-    actual = to_creator_analytics(measures, content, users, trending, DAY)
+    trending = spark.createDataFrame([(100, DAY, '["c1"]')], "user_key long, event_date date, trending_content_ids string")
+    actual = to_creator_analytics(measures, content, users, trending, [DAY])
     expected = spark.createDataFrame(
         [
             (100, day_key(DAY), 1, 1, 1, 1, 1, 1.0, '["c1"]', DAY),

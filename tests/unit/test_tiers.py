@@ -37,10 +37,20 @@ def test_earlier_engaged_days_count_the_window_before_the_day_only(spark, rules)
     history = spark.createDataFrame(
         engaged_on(1, [0, 1, 27, 28])     # the day itself and day 28 before are outside: 2 days
         + engaged_on(2, [3], engagements=0)  # a row without engagements (posted only): not engaged
-        + engaged_on(3, [5, 5]),           # one day counted once
+        + engaged_on(3, [5, 5])            # one day counted once
+        + engaged_on(3, [0], engagements=0),  # the day's own row (daily's new row of the day)
         HISTORY)
-    actual = earlier_engaged_days(history, DAY, rules)
-    expected = spark.createDataFrame([(1, 2), (3, 1)], "user_key long, engaged_days bigint")
+    actual = earlier_engaged_days(history, [DAY], rules)
+    expected = spark.createDataFrame([(1, DAY, 2), (3, DAY, 1)], "user_key long, event_date date, engaged_days bigint")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_a_day_computed_in_the_same_pass_counts_for_the_days_after_it(spark, rules):
+    before = DAY - dt.timedelta(days=1)
+    history = spark.createDataFrame(engaged_on(1, [1, 0]) + engaged_on(2, [1], engagements=0) + engaged_on(2, [0]),
+                                    HISTORY)
+    actual = earlier_engaged_days(history, [before, DAY], rules)
+    expected = spark.createDataFrame([(1, DAY, 1)], "user_key long, event_date date, engaged_days bigint")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
@@ -59,8 +69,8 @@ def test_each_tier_needs_both_minimums_exactly_at_the_edge(spark, rules):
         (10, 5_000_000, None, 0, "casual"),    # no engaged day in the window
     ]
     rows = spark.createDataFrame([(u, today, DAY) for u, _, _, today, _ in cases], CREATOR_ROWS)
-    earlier = spark.createDataFrame([(u, days) for u, _, days, _, _ in cases if days is not None],
-                                    "user_key long, engaged_days bigint")
+    earlier = spark.createDataFrame([(u, DAY, days) for u, _, days, _, _ in cases if days is not None],
+                                    "user_key long, event_date date, engaged_days bigint")
     followers = spark.createDataFrame([(u, f) for u, f, _, _, _ in cases if f is not None],
                                       "user_key long, follower_count int")
     actual = with_creator_tier(rows, earlier, followers, rules).select("user_key", "creator_tier")
