@@ -16,7 +16,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import functions as F
 
 from jobs import ingest
-from tests.e2e.conftest import PROJECT_ROOT, SPARK_SUBMIT, last_json_line, run_job_in_process
+from tests.e2e.conftest import PROJECT_ROOT, SPARK_SUBMIT, child_env, last_json_line, run_job_in_process
 from tests.e2e.producer import Landing
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +34,7 @@ class Child:
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
             self.process = subprocess.Popen(
                 [str(SPARK_SUBMIT), *args], cwd=PROJECT_ROOT, start_new_session=True,
-                env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SHORTVIDEO_LOG_LEVEL": "INFO"},
+                env=child_env(SHORTVIDEO_LOG_LEVEL="INFO"),
                 stdout=out, stderr=err,
             )
 
