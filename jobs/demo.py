@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
             return code
 
     register_tables(spark, lake)
-    register_views(spark)
+    register_views(spark, conf=conf)
     answers = {title: spark.sql(query) for title, query in SUMMARIES.items()}
     for title, path in EXAMPLE_QUERIES.items():
         answers[title] = run_statements(spark, split_statements((ANALYTICS_DIR / path).read_text(encoding="utf-8")))

@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         report.emit(status="failed", error="fact_content_performance has no day (run daily first), or give --date")
         return cli.EXIT_FAILED
     cut_facts_at(spark, tables + archived, day)
-    views = register_views(spark, k)
+    views = register_views(spark, k, conf)
     log.info("lake as of %s: %d tables, %d views registered", day, len(tables), len(views))
     drawn = draw_sections(spark, day, views, int(settings["max_rows"]))
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

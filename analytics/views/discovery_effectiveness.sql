@@ -1,6 +1,6 @@
 -- Discovery-source and feed-position effectiveness: impressions, click-through rate and time to
--- engagement by source and position band. The events of users who opted out of analytics
--- (opted_out_users, consent as it is now) are left out.
+-- engagement by source and position band. The impressions of users who opted out of analytics, and
+-- of videos whose creator did, are left out (visible_discovery_events, consent as it is now).
 -- Groups users: a source and band of fewer than k distinct viewers (group_users) is left out,
 -- and counted in discovery_effectiveness_suppressed (jobs/common/views.py create_view; k =
 -- analytics.k_anonymity).
@@ -17,7 +17,5 @@ SELECT fde.discovery_source,
        ROUND(COUNT_IF(fde.clicked_through) / COUNT(*), 4) AS click_through_rate,
        PERCENTILE_APPROX(fde.time_to_engagement, 0.5) AS median_seconds_to_engagement,
        COUNT(DISTINCT fde.user_key) AS group_users
-FROM fact_discovery_events fde
-LEFT ANTI JOIN opted_out_users opted_out
-  ON fde.user_key = opted_out.user_key
+FROM visible_discovery_events fde
 GROUP BY 1, 2

@@ -1,18 +1,16 @@
--- Moderation and safety: per removal day (UTC) and category, the videos moderation removed, the mean
--- hours from upload to removal, and the qualifying views (a view of at least 3 seconds:
--- daily.qualifying_view_seconds) the removed videos received before it. A video counts if it is
--- removed now (dim_content.moderation_status); its removal is the earliest cdc_content change
--- sending moderation_status 'removed' after the last change that sent another status (a change that
--- leaves the status out keeps it: it is no change of status). Videos whose creator opted out, and
--- the views of users who opted out, are left out (visible_content, visible_engagements).
+-- Moderation and safety: per removal day (UTC) and category, the videos moderation removed, the
+-- mean hours from upload to removal, and the qualifying views (a view of at least
+-- qualifying_view_seconds seconds: the session variable of daily.qualifying_view_seconds) the
+-- removed videos received before it. A video counts if it is removed now
+-- (dim_content.moderation_status); its removal is the earliest cdc_content change sending
+-- moderation_status 'removed' after the last change that sent another status (a change that leaves
+-- the status out keeps it: it is no change of status). Videos whose creator opted out, and the
+-- views of users who opted out, are left out (visible_content, visible_engagements).
 -- Groups users: a day and category whose removed videos had fewer than k distinct viewers before
 -- their removal (users with a visible engagement on them: group_users) is left out, and counted in
 -- moderation_by_day_category_suppressed (jobs/common/views.py create_view; k = analytics.k_anonymity).
 CREATE OR REPLACE TEMPORARY VIEW moderation_by_day_category AS
-WITH constants AS (
-    SELECT 3.0D AS qualifying_view_seconds  -- daily.qualifying_view_seconds (metrics.md)
-),
-statuses AS (
+WITH statuses AS (
     SELECT content_key, updated_at, moderation_status
     FROM cdc_content
     WHERE op = 'upsert' AND moderation_status IS NOT NULL
@@ -40,11 +38,10 @@ removed AS (
 ),
 before_removal AS (
     SELECT rm.removal_date, rm.category, fce.user_key,
-           et.counts_as_view AND fce.watch_duration_seconds >= c.qualifying_view_seconds AS qualifying
+           et.counts_as_view AND fce.watch_duration_seconds >= qualifying_view_seconds AS qualifying
     FROM removed rm
     JOIN visible_engagements fce ON fce.content_key = rm.content_key AND fce.engagement_timestamp < rm.removed_at
     JOIN dim_engagement_type et ON fce.engagement_key = et.engagement_key
-    CROSS JOIN constants c
 ),
 viewers AS (
     SELECT removal_date, category, COUNT_IF(qualifying) AS views, COUNT(DISTINCT user_key) AS group_users

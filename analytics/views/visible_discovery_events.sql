@@ -5,7 +5,4 @@ CREATE OR REPLACE TEMPORARY VIEW visible_discovery_events AS
 SELECT fde.*
 FROM fact_discovery_events fde
 LEFT ANTI JOIN opted_out_users viewer ON fde.user_key = viewer.user_key
-LEFT ANTI JOIN (SELECT dc.content_key
-                FROM dim_content dc
-                JOIN opted_out_users creator ON dc.creator_user_key = creator.user_key) hidden
-  ON fde.content_key = hidden.content_key
+LEFT ANTI JOIN opted_out_content hidden ON fde.content_key = hidden.content_key

@@ -5,7 +5,4 @@ CREATE OR REPLACE TEMPORARY VIEW visible_engagements AS
 SELECT fce.*
 FROM fact_content_engagements fce
 LEFT ANTI JOIN opted_out_users viewer ON fce.user_key = viewer.user_key
-LEFT ANTI JOIN (SELECT dc.content_key
-                FROM dim_content dc
-                JOIN opted_out_users creator ON dc.creator_user_key = creator.user_key) hidden
-  ON fce.content_key = hidden.content_key
+LEFT ANTI JOIN opted_out_content hidden ON fce.content_key = hidden.content_key

@@ -11,7 +11,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.common.config import PROJECT_ROOT, load_conf
+from jobs.common.config import PROJECT_ROOT, Conf, load_conf
 from jobs.common.lake import read_if_table, read_table, table_path, table_version
 from jobs.transforms.archive import union_hot_and_archive
 from schemas import TABLES, TableSpec
@@ -31,6 +31,12 @@ def view_files() -> list[Path]:
 GROUP_USERS = "group_users"
 SUPPRESSED_SUFFIX = "_suppressed"  # <view>_suppressed: one row, suppressed_groups (how many were left out)
 K_VARIABLE = "k_anonymity"         # the session variable the model queries (analytics/*.sql) read
+# The rules the view files share with daily, as session variables that the files read by name:
+# (variable, SQL type, configuration key). The configuration stays the one place they are set.
+RULE_VARIABLES = (
+    ("qualifying_view_seconds", "DOUBLE", "daily.qualifying_view_seconds"),
+    ("hidden_from_trending", "ARRAY<STRING>", "daily.hidden_from_trending"),
+)
 _VIEW_HEADER = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+TEMPORARY\s+VIEW\s+(\w+)\s+AS\s+",
                           re.IGNORECASE | re.MULTILINE)
 
@@ -38,6 +44,20 @@ _VIEW_HEADER = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+TEMPORARY\s+VIEW\s+(\w+)
 def declare_k(spark: SparkSession, k: int) -> None:
     """The session variable `k_anonymity` = k, for the model queries' own suppression."""
     spark.sql(f"DECLARE OR REPLACE VARIABLE {K_VARIABLE} INT DEFAULT {int(k)}")
+
+
+def declare_rules(spark: SparkSession, conf: Conf) -> None:
+    """The session variables of RULE_VARIABLES, from `conf`."""
+    for name, sql_type, key in RULE_VARIABLES:
+        spark.sql(f"DECLARE OR REPLACE VARIABLE {name} {sql_type} DEFAULT {sql_literal(conf.get(key), sql_type)}")
+
+
+def sql_literal(value: object, sql_type: str) -> str:
+    """A configuration value (a number, or a list of strings) as a SQL literal of `sql_type`."""
+    if isinstance(value, list):
+        items = ", ".join("'" + str(item).replace("\\", "\\\\").replace("'", "\\'") + "'" for item in value)
+        return f"CAST(ARRAY({items}) AS {sql_type})"
+    return f"CAST({float(value)!r} AS {sql_type})"
 
 
 def create_view(spark: SparkSession, name: str, text: str, k: int) -> list[str]:
@@ -58,17 +78,20 @@ def create_view(spark: SparkSession, name: str, text: str, k: int) -> list[str]:
     return [name, name + SUPPRESSED_SUFFIX]
 
 
-def register_views(spark: SparkSession, k: int | None = None) -> list[str]:
+def register_views(spark: SparkSession, k: int | None = None, conf: Conf | None = None) -> list[str]:
     """Create every saved view whose tables the lake has (a young lake may lack some), groups of
-    users under k left out (`create_view`), and declare `k_anonymity` for the model queries.
+    users under k left out (`create_view`), and declare `k_anonymity` for the model queries and the
+    rules' variables (RULE_VARIABLES) from `conf` (the default environment's when None).
 
     Views read other saved views (the consent and moderation rules live in opted_out_users,
     visible_content and trending_eligible_content), so a view that fails is tried again after the
     ones that succeed: passes go on while one registers a view, whatever the files' order.
     """
-    if k is None:  # a caller without its configuration: the default environment's
-        k = int(load_conf().get("analytics.k_anonymity"))
+    conf = conf or load_conf()  # a caller without its configuration: the default environment's
+    if k is None:
+        k = int(conf.get("analytics.k_anonymity"))
     declare_k(spark, k)
+    declare_rules(spark, conf)
     pending = {path.stem: path.read_text(encoding="utf-8") for path in view_files()}
     names: list[str] = []
     errors: dict[str, AnalysisException] = {}

@@ -17,6 +17,7 @@ from chispa import assert_df_equality
 
 from jobs import sql
 from jobs.common.lake import register_tables, table_path
+from jobs.common.config import load_conf
 from jobs.common.views import ANALYTICS_DIR, SUPPRESSED_SUFFIX, register_views, view_files
 from schemas import TABLES
 from tests.e2e.test_further_analyses import FURTHER_VIEWS
@@ -108,7 +109,7 @@ DISCOVERY = [
     discovery_row("d1", 11, 101, "for_you", 0, True, 1.5),
     discovery_row("d2", 13, 103, "for_you", 2, False, None),
     discovery_row("d3", 12, 101, "for_you", 0, True, 3.0),  # fanX opted out: left out
-    discovery_row("d4", 11, 104, "following", 12, True, 2.0),  # fan1 consents (creX's video, not shown)
+    discovery_row("d4", 11, 104, "following", 12, True, 2.0),  # fan1 consents, creX opted out: left out
     discovery_row("d5", 11, 102, "for_you", 1, True, 0.5),
 ]
 
@@ -166,6 +167,7 @@ def expected_views(spark) -> dict:
     # Pass-through views: the hand-built rows that must remain.
     return {
         "opted_out_users": worked_out(spark, "user_key bigint", [(3,), (12,)]),
+        "opted_out_content": worked_out(spark, "content_key bigint", [(104,)]),  # creX's v4
         "current_users": hand_rows(spark, "dim_users", USERS, "cre1", "cre2", "fan1").select(
             "user_key", "user_id", "registration_date", "user_type", "creator_tier", "region", "follower_count",
             "following_count"),
@@ -208,13 +210,13 @@ def expected_views(spark) -> dict:
                 ("casual", "rising", 2, 2, 37.5, stamp(2, 10)),
                 ("rising", "top", 1, 1, 30.0, stamp(3, 12)),
             ]),
-        # fanX's d3 is left out; fan9 (no user row) counts; the median ignores d2's missing time.
+        # fanX's d3 and d4 (on creX's v4) are left out; fan9 (no user row) counts; the median ignores
+        # d2's missing time.
         "discovery_effectiveness": worked_out(
             spark, "discovery_source string, position_band string, impressions bigint, click_throughs bigint, "
                    "click_through_rate double, median_seconds_to_engagement double", [
                 ("for_you", "00", 1, 1, 1.0, 1.5),
                 ("for_you", "01-02", 2, 1, 0.5, 0.5),
-                ("following", "11+", 1, 1, 1.0, 2.0),
             ]),
         # Every visible video-day (removed v2 and taken-down v5 are history), not creX's v4.
         "content_lifecycle": worked_out(
@@ -282,8 +284,8 @@ def test_the_model_queries_leave_out_removed_and_opted_out(spark, capsys, hand_l
 # The views that group users (their query has group_users), and how many of the hand lake's groups
 # have fewer than 2 distinct users.
 GROUPED_VIEWS = {
-    # for_you/00: fan1 (fanX opted out); for_you/01-02: fan9 and fan1; following/11+: fan1
-    "discovery_effectiveness": 2,
+    # for_you/00: fan1 (fanX opted out); for_you/01-02: fan9 and fan1 (following/11+: creX's v4 only)
+    "discovery_effectiveness": 1,
     # casual->rising: cre1 and cre2; rising->top: cre1
     "creator_tier_progression": 1,
     # D1 (no engagement on D1 in this lake): 0 viewers each; D2 dance: fan1 (e1, e5); D2 comedy: fan9
@@ -310,3 +312,16 @@ def test_a_group_of_k_minus_one_users_is_left_out_and_one_of_k_stays(spark, hand
     assert suppressed == GROUPED_VIEWS
     assert "group_users" not in spark.table("hashtag_performance").columns
     assert spark.table("hashtag_performance").select("hashtag").collect() == [("fyp",)]
+
+
+def test_the_views_follow_the_rules_configuration(spark, hand_lake):
+    # daily's settings reach the views as session variables: with no status hidden from trending,
+    # removed v2 is eligible again (taken-down v5 and opted-out creX's v4 stay out).
+    conf = load_conf("local", ["daily.hidden_from_trending=[]", "daily.qualifying_view_seconds=5.5"])
+    register_tables(spark, hand_lake)
+    register_views(spark, k=0, conf=conf)
+    eligible = spark.table("trending_eligible_content").select("content_id")
+    assert_df_equality(eligible, worked_out(spark, "content_id string", [("v1",), ("v2",), ("v3",), ("v6",)]),
+                       ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)
+    assert spark.sql("SELECT qualifying_view_seconds AS seconds").first()["seconds"] == 5.5
+    register_views(spark, k=0)  # the local environment's rules again, for the tests after this one
