@@ -191,12 +191,20 @@ def derive_from_log(spark: SparkSession, lake: str, change_feed: ChangeFeed, tou
     """The touched entities' dimension rows and history periods, from their whole change log (and,
     for users, their daily tiers: daily calls this too, so both jobs derive the same rows)."""
     key = change_feed.key
-    all_changes = read_table(spark, lake, change_feed.change_log).join(touched, on=key, how="left_semi")
-    extra = [tier_days(spark, lake, touched).persist(StorageLevel.MEMORY_AND_DISK)] if change_feed.reads_tiers else []
+    cached: list[DataFrame] = []
+
+    def once(frame: DataFrame) -> DataFrame:
+        # Read by more than one Spark job (an emptiness check and its MERGE, or both derivations):
+        # each would plan and compute the frame's deep plan again.
+        cached.append(frame.persist(StorageLevel.MEMORY_AND_DISK))
+        return frame
+
     try:
+        all_changes = once(read_table(spark, lake, change_feed.change_log).join(touched, on=key, how="left_semi"))
+        extra = [once(tier_days(spark, lake, touched))] if change_feed.reads_tiers else []
         dimension = change_feed.dimension
         current = read_table(spark, lake, dimension).join(touched, on=key, how="left_semi")
-        changed = not_held(change_feed.to_dimension(all_changes, *extra), current, dimension)
+        changed = once(not_held(change_feed.to_dimension(all_changes, *extra), current, dimension))
         if not changed.isEmpty():
             upsert_rows(spark, lake, dimension, changed, [key])
         if batch_id is not None:
@@ -206,11 +214,11 @@ def derive_from_log(spark: SparkSession, lake: str, change_feed: ChangeFeed, tou
             existing = read_table(spark, lake, history).join(touched, on=key, how="left_semi")
             wanted = change_feed.to_history(all_changes, *extra)
             stale = history_changes(wanted, existing, key).where(F.col("_stale"))
-            changes = stale.unionByName(not_held(wanted, existing, history).withColumn("_stale", F.lit(False)))
+            changes = once(stale.unionByName(not_held(wanted, existing, history).withColumn("_stale", F.lit(False))))
             if not changes.isEmpty():
                 sync_rows(spark, lake, history, changes, [key, "valid_from"])
     finally:
-        for frame in extra:
+        for frame in cached:
             frame.unpersist()
 
 
