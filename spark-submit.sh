@@ -24,7 +24,10 @@ fi
 if [ "${1:-}" = "test" ]; then
   shift
   cd "$ROOT"
-  exec "$VENV/bin/python" -m pytest "$@"
+  # Two test processes, a module each at a time (pytest-xdist): much of a test's time is one
+  # thread (Spark's planning, Delta's log, a child JVM starting), so two share the two cores.
+  # TEST_WORKERS=0 runs everything in this one process.
+  exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
 fi
 
 exec "$VENV/bin/python" -m jobs.launch "$@"

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from pyspark.sql import SparkSession
 
 from jobs.common.config import load_conf
+from jobs.common.views import K_VARIABLE, RULE_VARIABLES
 from jobs.common.spark import remember_resolved_jars, spark_settings
 
 
@@ -14,24 +21,52 @@ def conf():
     return load_conf("local")
 
 
+@contextlib.contextmanager
+def one_start_at_a_time():
+    """An exclusive lock held while a test process starts its session (Spark's package resolver
+    shares one cache between processes and is not safe to run twice at once)."""
+    lock_path = Path(tempfile.gettempdir()) / "shortvideo-tests-spark-start.lock"
+    with open(lock_path, "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def spark(conf) -> SparkSession:
-    settings = spark_settings(conf, master="local[2]")
-    settings.update({
-        "spark.sql.shuffle.partitions": "2",
-        "spark.default.parallelism": "2",
-        "spark.ui.enabled": "false",
-        "spark.driver.memory": "2g",
-        "spark.databricks.delta.snapshotPartitions": "2",
-    })
-    builder = SparkSession.builder.appName("shortvideo-tests")
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    remember_resolved_jars(session, list(conf.get("spark.packages")))
+    # Under the lock: a later process's settings then name the jars the first one resolved.
+    with one_start_at_a_time():
+        settings = spark_settings(conf, master="local[2]")
+        settings.update({
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.ui.enabled": "false",
+            "spark.driver.memory": "3g",
+            # One session runs every job of a test process: room for a module's compiled code, not
+            # for the suite's (with conf's 5000 entries and 2 GiB, jobs late in the suite ran out
+            # of memory).
+            "spark.sql.codegen.cache.maxEntries": "1000",
+            "spark.databricks.delta.snapshotPartitions": "2",
+        })
+        builder = SparkSession.builder.appName("shortvideo-tests")
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        remember_resolved_jars(session, list(conf.get("spark.packages")))
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def packages_resolved_before_any_test(request):
+    """Under pytest-xdist, each worker starts its session before its first test: the jobs a test
+    starts as processes then find the resolved jars (a second resolver running at the same time as
+    the first could break the shared cache)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        request.getfixturevalue("spark")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,4 +81,5 @@ def fresh_catalog_per_module():
     for table in session.catalog.listTables():
         if table.isTemporary:
             session.catalog.dropTempView(table.name)
-    session.sql("DROP TEMPORARY VARIABLE IF EXISTS k_anonymity")
+    for variable in (K_VARIABLE, *(name for name, _, _ in RULE_VARIABLES)):
+        session.sql(f"DROP TEMPORARY VARIABLE IF EXISTS {variable}")

@@ -91,6 +91,9 @@ def configure_logging() -> None:
 PYTHON_ERROR_LINE = re.compile(r"^[\w.]*(?:Error|Exception): .+")
 
 
+PY4J_CALL_LINE = "An error occurred while calling"
+
+
 def first_line(error: BaseException) -> str:
     """An exception as one line: Spark's messages run to pages, an orchestrator's log wants one.
 
@@ -101,6 +104,9 @@ def first_line(error: BaseException) -> str:
     if not text:
         return type(error).__name__
     lines = text.splitlines()
+    if lines[0].startswith(PY4J_CALL_LINE) and len(lines) > 1 and lines[1].startswith(": "):
+        # py4j's first line names the call (o123.isEmpty), the next the JVM's exception: keep both
+        lines = [f"{lines[0]} {lines[1][2:].strip()}", *lines[2:]]
     if "Traceback (most recent call last)" in lines[0]:
         cause = next((line.strip() for line in lines[1:] if PYTHON_ERROR_LINE.match(line.strip())), None)
         if cause:
