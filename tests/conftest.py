@@ -43,11 +43,10 @@ def spark(conf) -> SparkSession:
             "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",
             "spark.ui.enabled": "false",
-            "spark.driver.memory": "3g",
-            # One session runs every job of a test process: room for a module's compiled code, not
-            # for the suite's (with conf's 5000 entries and 2 GiB, jobs late in the suite ran out
-            # of memory).
-            "spark.sql.codegen.cache.maxEntries": "1000",
+            "spark.driver.memory": "4g",
+            # Spark's default room for compiled queries: a session that runs a process's share of
+            # the suite ran out of memory late in the run with conf's 5000 (2 GiB) and 1000 (3 GiB).
+            "spark.sql.codegen.cache.maxEntries": "100",
             "spark.databricks.delta.snapshotPartitions": "2",
         })
         builder = SparkSession.builder.appName("shortvideo-tests")
