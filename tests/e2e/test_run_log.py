@@ -19,9 +19,9 @@ from schemas import TABLES
 from tests.e2e.conftest import last_json_line, run_job_in_process
 from tests.e2e.producer import Landing
 from tests.e2e.test_dims_daily_e2e import days_ago
+from tests.timezones import UTC, as_utc
 
 pytestmark = pytest.mark.e2e
-UTC = dt.timezone.utc
 RUN_COLUMNS = "job string, arguments array<string>, status string, exit_code int, error string, pid int"
 
 # The README's queries (docs: "What operators see"), run here as written.
@@ -92,9 +92,9 @@ def test_a_run_is_logged_with_its_arguments_times_and_final_line(spark, ingested
     row = logged.first()
     report = json.loads(row["report"])
     assert (report["job"], report["status"], report["lines_read"]) == ("ingest", "ok", ingested["lines"]), report
-    assert ingested["before"] <= row["started_at"].replace(tzinfo=UTC) <= row["ended_at"].replace(tzinfo=UTC) \
-        <= ingested["after"], row
-    assert row["run_date"] == row["started_at"].date()
+    started, ended = as_utc(row["started_at"]), as_utc(row["ended_at"])
+    assert ingested["before"] <= started <= ended <= ingested["after"], row
+    assert row["run_date"] == started.date()
     assert row["app_id"] == spark.sparkContext.applicationId and row["host"]
 
 
