@@ -1,5 +1,6 @@
 """daily killed between its two fact commits (SIGKILL to the driver and its JVM): what a reader sees
-in between, and that a rerun of the day and `daily --pending` both repair it.
+in between, and that a rerun of the day and `daily --pending` (on a copy of the crashed lake) both
+repair it.
 
 daily replaces the day in fact_content_performance, then in fact_creator_analytics, then records the
 run in ops_daily_runs. Killed after the first commit, the lake holds the day's new performance rows
@@ -51,47 +52,44 @@ def test_a_rerun_and_pending_repair_a_day_killed_between_its_commits(spark, caps
     run(dims, spark, capsys, *lake_args)
     run(daily, spark, capsys, "--lake", str(lake), "--date", day.isoformat())
 
-    def more_events(name: str, video: str) -> dict:
-        """New engagements of the day, ingested; returns a clean run's facts on a copy of the lake."""
-        producer.write("engagements", f"{name}.jsonl", [
-            engagement(f"{name}-view", "fan3", video, days_ago(2, 11), "view", watch_duration_seconds=6.0,
-                       completion_percentage=100.0),
-            engagement(f"{name}-share", "fan3", video, days_ago(2, 12), "share"),
-        ])
-        run(ingest, spark, capsys, *lake_args, "--once", "--feeds", "engagements")
-        copy = tmp_path / f"clean-{name}"
-        shutil.copytree(lake, copy)
-        run(daily, spark, capsys, "--lake", str(copy), "--date", day.isoformat())
-        return {name: frozen(spark, table(spark, copy, name)) for name in FACTS}
+    # New engagements of the day, ingested; a clean run's facts, computed on a copy of the lake.
+    producer.write("engagements", "e1.jsonl", [
+        engagement("e1-view", "fan3", "v2", days_ago(2, 11), "view", watch_duration_seconds=6.0,
+                   completion_percentage=100.0),
+        engagement("e1-share", "fan3", "v2", days_ago(2, 12), "share"),
+    ])
+    run(ingest, spark, capsys, *lake_args, "--once", "--feeds", "engagements")
+    old_creators = frozen(spark, table(spark, lake, "fact_creator_analytics"))
+    clean_lake = tmp_path / "clean"
+    shutil.copytree(lake, clean_lake)
+    run(daily, spark, capsys, "--lake", str(clean_lake), "--date", day.isoformat())
+    clean = {name: frozen(spark, table(spark, clean_lake, name)) for name in FACTS}
+    assert set(old_creators.collect()) != set(clean["fact_creator_analytics"].collect()), \
+        "the new events must change the creator's row, or the checks below could not fail"
 
-    def crash() -> None:
-        crashed = run_spark_submit(["daily", "--lake", str(lake), "--date", day.isoformat()],
-                                   env={"SHORTVIDEO_FAILPOINT": KILL_POINT})
-        assert crashed.returncode == -signal.SIGKILL, (
-            f"exit {crashed.returncode}, not SIGKILL's\nstdout:\n{crashed.stdout[-3000:]}\n"
-            f"stderr:\n{crashed.stderr[-5000:]}")
+    crashed = run_spark_submit(["daily", "--lake", str(lake), "--date", day.isoformat()],
+                               env={"SHORTVIDEO_FAILPOINT": KILL_POINT})
+    assert crashed.returncode == -signal.SIGKILL, (
+        f"exit {crashed.returncode}, not SIGKILL's\nstdout:\n{crashed.stdout[-3000:]}\n"
+        f"stderr:\n{crashed.stderr[-5000:]}")
 
-    def runs_of_the_day() -> int:
-        return table(spark, lake, "ops_daily_runs").where(f"event_date = DATE'{day.isoformat()}'").count()
+    # In between: the day's new performance rows beside its old creator rows, and no record of the run.
+    assert_same(table(spark, lake, "fact_content_performance"), clean["fact_content_performance"],
+                "performance after the kill")
+    assert_same(table(spark, lake, "fact_creator_analytics"), old_creators, "creator analytics after the kill")
+    assert runs_of_the_day(spark, lake, day) == 1
 
-    for attempt, (repair, video) in enumerate([("--date", "v2"), ("--pending", "v1")], start=1):
-        old_creators = frozen(spark, table(spark, lake, "fact_creator_analytics"))
-        clean = more_events(f"e{attempt}", video)
-        assert set(old_creators.collect()) != set(clean["fact_creator_analytics"].collect()), \
-            "the new events must change the creator's row, or the checks below could not fail"
-        crash()
-
-        # In between: the day's new performance rows beside its old creator rows, and no record of the run.
-        assert_same(table(spark, lake, "fact_content_performance"), clean["fact_content_performance"],
-                    f"attempt {attempt}: performance after the kill")
-        assert_same(table(spark, lake, "fact_creator_analytics"), old_creators,
-                    f"attempt {attempt}: creator analytics after the kill")
-        assert runs_of_the_day() == attempt
-
-        argv = ["--lake", str(lake), *(["--date", day.isoformat()] if repair == "--date" else ["--pending"])]
-        report = run(daily, spark, capsys, *argv)
-        assert sorted(report["per_day"]) == [day.isoformat()]
+    # Two repairs of the same crashed lake: a rerun of the day, and --pending on a copy.
+    crashed_copy = tmp_path / "crashed-copy"
+    shutil.copytree(lake, crashed_copy)
+    for repaired, repair in ((lake, ["--date", day.isoformat()]), (crashed_copy, ["--pending"])):
+        report = run(daily, spark, capsys, "--lake", str(repaired), *repair)
+        assert sorted(report["per_day"]) == [day.isoformat()], repair
         for name in FACTS:
-            assert_same(table(spark, lake, name), clean[name], f"attempt {attempt}: {name} after {repair}")
-        assert runs_of_the_day() == attempt + 1
-    assert run(daily, spark, capsys, "--lake", str(lake), "--pending")["days"] == 0
+            assert_same(table(spark, repaired, name), clean[name], f"{name} after {repair[0]}")
+        assert runs_of_the_day(spark, repaired, day) == 2
+        assert run(daily, spark, capsys, "--lake", str(repaired), "--pending")["days"] == 0, repair
+
+
+def runs_of_the_day(spark, lake, day) -> int:
+    return table(spark, lake, "ops_daily_runs").where(f"event_date = DATE'{day.isoformat()}'").count()
