@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("sql")
     spark = spark or start_spark("sql", conf, args.master)
     tables = register_tables(spark, conf.lake)
-    views = register_archive_views(spark, conf.lake, conf.archive) + register_views(spark, int(conf.get("analytics.k_anonymity")), conf)
+    views = register_archive_views(spark, conf.lake, conf.archive) + register_views(spark, conf=conf)
     try:
         result = run_statements(spark, statements)
         rows = collect_rows(result, args.limit + 1)

@@ -14,6 +14,7 @@ from pyspark.sql import SparkSession
 from jobs.common.config import load_conf
 from jobs.common.views import K_VARIABLE, RULE_VARIABLES
 from jobs.common.spark import remember_resolved_jars, spark_settings
+from tests.clock import new_day
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +67,13 @@ def packages_resolved_before_any_test(request):
     the first could break the shared cache)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         request.getfixturevalue("spark")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_today_per_module():
+    """Each module's relative times stand on one midnight (tests/clock.py)."""
+    new_day()
+    yield
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -10,6 +10,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import daily, dims, ingest
+from tests.clock import utc_midnight
 from tests.e2e.conftest import run_job_in_process
 from tests.e2e.producer import Landing, iso
 
@@ -18,7 +19,7 @@ UTC = dt.timezone.utc
 
 
 def days_ago(days: int, hour: int = 12) -> dt.datetime:
-    midnight = dt.datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = utc_midnight()
     return midnight - dt.timedelta(days=days) + dt.timedelta(hours=hour)
 
 

@@ -23,18 +23,18 @@ from jobs.common.config import load_conf
 from jobs.common.landing import utc_now
 from jobs.common.lease import purge_lease, writer_lease
 from schemas import ALL_TABLES
+from tests.clock import utc_midnight
 from tests.e2e.conftest import run_job_in_process
 from tests.e2e.producer import iso
 
 pytestmark = pytest.mark.e2e
-UTC = dt.timezone.utc
 ALICE, BOB, CAROL, DAVE = "alice-7f3a9q", "bob-2c81dz", "carol-55e0bk", "dave-9a1c4m"  # none inside another
 ERASED = (ALICE, BOB)
 ALICE_VIDEOS = ("vid-a1", "vid-a2")
 
 
 def days_ago(days: int, hour: int = 12) -> dt.datetime:
-    midnight = dt.datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = utc_midnight()
     return midnight - dt.timedelta(days=days) + dt.timedelta(hours=hour)
 
 

@@ -12,6 +12,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs import ingest
+from tests.clock import utc_midnight
 from tests.e2e.conftest import run_job_in_process
 from tests.e2e.producer import Landing
 
@@ -20,7 +21,7 @@ UTC = dt.timezone.utc
 
 
 def day_at(days_ago: int, hour: int, minute: int = 0) -> dt.datetime:
-    today = dt.datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = utc_midnight()
     return today - dt.timedelta(days=days_ago) + dt.timedelta(hours=hour, minutes=minute)
 
 
