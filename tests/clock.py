@@ -20,6 +20,11 @@ def utc_midnight() -> dt.datetime:
     return _midnight
 
 
+def days_ago(days: int, hour: int = 12, minute: int = 0) -> dt.datetime:
+    """That many days before the module's today, at hour:minute UTC."""
+    return utc_midnight() - dt.timedelta(days=days) + dt.timedelta(hours=hour, minutes=minute)
+
+
 def new_day() -> None:
     """The next call of utc_midnight() reads the clock again (a new module starts)."""
     global _midnight

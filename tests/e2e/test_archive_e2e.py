@@ -17,7 +17,7 @@ from jobs import archive, daily, ingest, sql
 from jobs.common.lake import append_once, read_table, table_version
 from jobs.common.views import register_archive_views
 from schemas import TABLES
-from tests.clock import utc_midnight
+from tests.clock import days_ago as day_at
 from tests.e2e.conftest import run_job_in_process, run_spark_submit
 from tests.e2e.producer import Landing, iso
 
@@ -25,11 +25,6 @@ pytestmark = pytest.mark.e2e
 HOT_DAYS = ["--set", "ingest.hot_days=5"]
 ENGAGEMENTS, DISCOVERY = TABLES["fact_content_engagements"], TABLES["fact_discovery_events"]
 OLD_DAYS, RECENT_DAY = (12, 11), 1  # days ago: with hot_days=5 the old ones move, the recent one stays
-
-
-def day_at(days_ago: int, hour: int) -> dt.datetime:
-    today = utc_midnight()
-    return today - dt.timedelta(days=days_ago) + dt.timedelta(hours=hour)
 
 
 def discovery_line(discovery_id: str, when: dt.datetime) -> str:

@@ -10,17 +10,12 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import daily, dims, ingest
-from tests.clock import utc_midnight
+from tests.clock import days_ago
 from tests.e2e.conftest import run_job_in_process
 from tests.e2e.producer import Landing, iso
 
 pytestmark = pytest.mark.e2e
 UTC = dt.timezone.utc
-
-
-def days_ago(days: int, hour: int = 12) -> dt.datetime:
-    midnight = utc_midnight()
-    return midnight - dt.timedelta(days=days) + dt.timedelta(hours=hour)
 
 
 def user_change(user: str, when: dt.datetime, tier: str | None, **fields) -> str:

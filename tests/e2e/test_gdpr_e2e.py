@@ -23,7 +23,7 @@ from jobs.common.config import load_conf
 from jobs.common.landing import utc_now
 from jobs.common.lease import purge_lease, writer_lease
 from schemas import ALL_TABLES
-from tests.clock import utc_midnight
+from tests.clock import days_ago
 from tests.e2e.conftest import run_job_in_process
 from tests.e2e.producer import iso
 
@@ -31,11 +31,6 @@ pytestmark = pytest.mark.e2e
 ALICE, BOB, CAROL, DAVE = "alice-7f3a9q", "bob-2c81dz", "carol-55e0bk", "dave-9a1c4m"  # none inside another
 ERASED = (ALICE, BOB)
 ALICE_VIDEOS = ("vid-a1", "vid-a2")
-
-
-def days_ago(days: int, hour: int = 12) -> dt.datetime:
-    midnight = utc_midnight()
-    return midnight - dt.timedelta(days=days) + dt.timedelta(hours=hour)
 
 
 def write(landing: Path, feed: str, name: str, lines: list[str]) -> None:

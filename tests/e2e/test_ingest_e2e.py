@@ -12,17 +12,12 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs import ingest
-from tests.clock import utc_midnight
+from tests.clock import days_ago as day_at
 from tests.e2e.conftest import run_job_in_process
 from tests.e2e.producer import Landing
 
 pytestmark = pytest.mark.e2e
 UTC = dt.timezone.utc
-
-
-def day_at(days_ago: int, hour: int, minute: int = 0) -> dt.datetime:
-    today = utc_midnight()
-    return today - dt.timedelta(days=days_ago) + dt.timedelta(hours=hour, minutes=minute)
 
 
 def run_ingest(spark, capsys, landing, lake, *extra):
