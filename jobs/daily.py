@@ -7,8 +7,8 @@ fact_content_engagements (hot plus archive, so an archived day recomputes to the
 performance rows of the baseline window before them, the creator rows of the tier window before
 them, and the dimensions. Each table's days are replaced in one Delta commit (replaceWhere on the
 days' partitions): fact_content_performance first, then fact_creator_analytics (with each creator's
-tier of the day), then the days' creators get their dim_users tier and history periods derived again
-(dims' `derive_from_log`: two MERGEs, which change nothing when nothing changed), then the pass's days
+tier of the day), then the days' creators whose dim_users tier or tier history disagrees with the
+new facts get both derived again (dims' `derive_from_log`: two MERGEs), then the pass's days
 are recorded in ops_daily_runs. A reader between two of these commits sees the days' new performance
 rows beside their old creator rows, or new tiers in the fact before the dimension; a crash there
 leaves them so until the days are rerun. The record is a pass's last commit, so a day that was
@@ -49,8 +49,8 @@ from jobs.transforms.daily import (
     to_creator_analytics,
     trending_lists,
 )
-from jobs.dims import CHANGE_FEEDS, derive_from_log
-from jobs.transforms.tiers import TierRules, earlier_engaged_days, with_creator_tier
+from jobs.dims import CHANGE_FEEDS, derive_from_log, tier_days
+from jobs.transforms.tiers import TierRules, creators_with_stale_tiers, earlier_engaged_days, with_creator_tier
 from schemas import TABLES, TableSpec
 
 log = logging.getLogger("shortvideo.daily")
@@ -234,8 +234,7 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
         failpoint("daily_after_creators", index)
         touched = (creator_rows.select("user_key")
                    .union(creators_before.where(F.col("event_date").isin(*days)).select("user_key")).distinct())
-        retry_on_conflict(lambda: derive_from_log(spark, lake, CHANGE_FEEDS["users"], touched),
-                          tier_rules.write_retries)
+        retry_on_conflict(lambda: derive_stale_tiers(spark, lake, touched, days), tier_rules.write_retries)
         failpoint("daily_after_tiers", index)
 
         read = counts_by_day(engagements, F.count("*"))
@@ -268,6 +267,21 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
         "delta").mode("append").save(table_path(lake, spec))
     log.info("daily %s..%s: %s", days[0], days[-1], per_day)
     return per_day
+
+
+def derive_stale_tiers(spark: SparkSession, lake: str, creators: DataFrame, days: list[dt.date]) -> None:
+    """dims' derivation (dim_users and the tier history, from the change log and the facts' tiers)
+    of the creators whose stored tiers the days' new facts contradict; the others would derive to
+    the rows held already."""
+    stale = creators_with_stale_tiers(
+        creators, tier_days(spark, lake, creators), days,
+        read_table(spark, lake, TABLES["dim_users"]), read_table(spark, lake, TABLES["dim_users_history"]),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        if not stale.isEmpty():
+            derive_from_log(spark, lake, CHANGE_FEEDS["users"], stale)
+    finally:
+        stale.unpersist()
 
 
 def passes(days: list[dt.date], days_per_pass: int) -> list[list[dt.date]]:

@@ -3,7 +3,8 @@
 Off unless SHORTVIDEO_FAILPOINT names a point, e.g. `after_facts:1` (batch 1) or
 `during_facts:0` (ingest), `after_change_log:1` or `after_dimension:1` (dims). The whole
 process group (Python driver and its JVM) gets SIGKILL: no shutdown hook, no clean-up, no
-chance to finish a commit.
+chance to finish a commit. With SHORTVIDEO_FAILPOINT_ACTION=raise the point raises instead, so
+a job run inside a test's process fails there as a crash would leave it (its commits so far made).
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import threading
 
 ENV = "SHORTVIDEO_FAILPOINT"
 DELAY_ENV = "SHORTVIDEO_FAILPOINT_DELAY"
+ACTION_ENV = "SHORTVIDEO_FAILPOINT_ACTION"
+
+
+class FailpointReached(RuntimeError):
+    """A failpoint armed with SHORTVIDEO_FAILPOINT_ACTION=raise."""
 
 
 def _kill_everything() -> None:
@@ -28,8 +34,10 @@ def _armed(name: str, batch_id: int) -> bool:
 
 
 def failpoint(name: str, batch_id: int) -> None:
-    """Die here, now, if asked to."""
+    """Die here, now, if asked to (or raise, if asked to raise)."""
     if _armed(name, batch_id):
+        if os.environ.get(ACTION_ENV) == "raise":
+            raise FailpointReached(f"failpoint {name}:{batch_id} reached")
         _kill_everything()
 
 

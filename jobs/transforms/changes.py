@@ -189,7 +189,7 @@ def to_user_history(changes: DataFrame, tier_days: DataFrame | None = None) -> D
     events = account_events
     if tier_days is not None:
         ids = winners.select("user_key", "user_id").distinct()
-        at = F.timestamp_seconds(F.unix_date(F.col("event_date")) * SECONDS_PER_DAY)  # midnight UTC, any session zone
+        at = midnight_utc(F.col("event_date"))
         tier_events = tier_days.join(ids, on="user_key", how="inner").select(
             "user_key", "user_id", at.alias("at"),
             F.struct(at.alias("updated_at"), F.lit(1).alias("source"),
@@ -232,6 +232,11 @@ def to_user_history(changes: DataFrame, tier_days: DataFrame | None = None) -> D
             F.col("valid_to").isNull().alias("is_current"),
         )
     )
+
+
+def midnight_utc(day: Column) -> Column:
+    """The instant a day's tier takes effect in the history: the day's midnight UTC, in any session zone."""
+    return F.timestamp_seconds(F.unix_date(day) * SECONDS_PER_DAY)
 
 
 def change_order_type(changes: DataFrame) -> T.DataType:

@@ -17,6 +17,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf
+from jobs.transforms.changes import midnight_utc
 from jobs.transforms.daily import day_number
 
 
@@ -92,3 +93,48 @@ def with_creator_tier(creator_rows: DataFrame, earlier: DataFrame, followers: Da
         .withColumn("creator_tier", tier_of(follower_count, consistency, rules))
         .drop("engaged_days", "follower_count")
     )
+
+
+def creators_with_stale_tiers(creators: DataFrame, tier_days: DataFrame, days: list[dt.date],
+                              dim_users: DataFrame, history: DataFrame) -> DataFrame:
+    """(user_key) of the `creators` whose stored tiers disagree with the daily facts: dim_users'
+    creator_tier is not their latest day's tier, or the history period in force at the midnight of
+    one of `days` does not carry the tier of that day (of the latest day before it, when the
+    creator has no row that day), or there is no such period (a deleted account, or one whose
+    first change came later: derived again to be sure, which changes nothing).
+
+    `tier_days` is fact_creator_analytics' (user_key, event_date, creator_tier) of the creators
+    as daily just wrote it; `dim_users` and `history` are the tables as they are. A creator not
+    returned would derive to the rows the tables hold already: daily derives only the others, so
+    a day whose tiers did not move costs one comparison, and a run killed after the facts' commit
+    finds the tables behind and derives them on the rerun."""
+    dates = creators.sparkSession.createDataFrame([(day,) for day in days], "day date")
+    at_midnight = (
+        creators.select("user_key").distinct().crossJoin(dates)
+        .join(tier_days.select(F.col("user_key").alias("tier_user_key"), "event_date", "creator_tier"),
+              on=(F.col("user_key") == F.col("tier_user_key")) & (F.col("event_date") <= F.col("day")), how="left")
+        .groupBy("user_key", "day")
+        .agg(F.max_by("creator_tier", "event_date").alias("expected_tier"))
+        .withColumn("at", midnight_utc(F.col("day")))
+    )
+    periods = history.select("user_key", F.col("creator_tier").alias("period_tier"), "valid_from", "valid_to")
+    in_force = (F.col("valid_from") <= F.col("at")) & (F.col("valid_to").isNull() | (F.col("valid_to") > F.col("at")))
+    stale_history = (
+        at_midnight.join(periods, on="user_key", how="left")
+        .withColumn("in_force", in_force)
+        .groupBy("user_key", "day")
+        .agg(F.count_if("in_force").alias("periods"),
+             F.max(F.when(F.col("in_force"), ~F.col("period_tier").eqNullSafe(F.col("expected_tier")))).alias("differs"))
+        .where((F.col("periods") != 1) | F.col("differs"))
+        .select("user_key")
+    )
+    latest = tier_days.groupBy("user_key").agg(F.max_by("creator_tier", "event_date").alias("latest_tier"))
+    stale_dimension = (
+        creators.select("user_key").distinct()
+        .join(latest, on="user_key", how="left")
+        .join(dim_users.select("user_key", F.col("creator_tier").alias("held_tier"), F.lit(True).alias("held")),
+              on="user_key", how="left")
+        .where(F.col("held").isNull() | ~F.col("held_tier").eqNullSafe(F.col("latest_tier")))
+        .select("user_key")
+    )
+    return stale_dimension.union(stale_history).distinct()

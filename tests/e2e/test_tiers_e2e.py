@@ -14,6 +14,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import daily, dims, ingest
+from tests.e2e.conftest import run_job_in_process
 from tests.e2e.producer import Landing
 from tests.e2e.test_dims_daily_e2e import content_change, days_ago, engagement, run, table, user_change
 
@@ -89,3 +90,33 @@ def test_a_creator_crossing_a_threshold_gets_the_tier_in_the_fact_the_dimension_
 
 def table_version(spark, lake, name) -> int:
     return spark.sql(f"DESCRIBE HISTORY delta.`{lake / name}` LIMIT 1").first()["version"]
+
+
+def test_a_run_failing_after_the_creator_rows_leaves_the_tiers_that_its_rerun_derives(
+        spark, capsys, lake_dirs, monkeypatch):
+    """The facts' tiers are committed before the dimension's: a rerun finds the same tiers in the
+    facts and must still bring dim_users and the history up to them."""
+    landing, lake = lake_dirs
+    producer = Landing(landing)
+    lake_args = ["--landing", str(landing), "--lake", str(lake)]
+    producer.write("users", "u.jsonl", [user_change("star", days_ago(10), "top", follower_count=20_000)])
+    producer.write("content", "c.jsonl", [content_change("v1", "star", days_ago(9), days_ago(9))])
+    producer.write("engagements", "e.jsonl", [engagement("e1", "fan", "v1", days_ago(2), "like")])
+    run(ingest, spark, capsys, *lake_args, "--once", "--feeds", "engagements")
+    run(dims, spark, capsys, *lake_args)
+    day = ["--date", days_ago(2).date().isoformat()]
+
+    monkeypatch.setenv("SHORTVIDEO_FAILPOINT", "daily_after_creators:0")
+    monkeypatch.setenv("SHORTVIDEO_FAILPOINT_ACTION", "raise")
+    code, report = run_job_in_process(daily.main, ["--lake", str(lake), *day, *WINDOW], spark, capsys)
+    assert (code, report["status"]) == (1, "failed") and "daily_after_creators:0" in report["error"]
+    assert table(spark, lake, "fact_creator_analytics").first()["creator_tier"] == "rising"
+    assert table(spark, lake, "dim_users").first()["creator_tier"] is None  # what a reader sees in between
+
+    monkeypatch.delenv("SHORTVIDEO_FAILPOINT")
+    run(daily, spark, capsys, "--lake", str(lake), *day, *WINDOW)
+    assert table(spark, lake, "dim_users").first()["creator_tier"] == "rising"
+    history = table(spark, lake, "dim_users_history").select("creator_tier", "valid_from", "valid_to")
+    expected = spark.createDataFrame([(None, days_ago(10), midnight(2)), ("rising", midnight(2), None)],
+                                     "creator_tier string, valid_from timestamp, valid_to timestamp")
+    assert_df_equality(history, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from chispa import assert_df_equality
 
-from jobs.transforms.tiers import TierRules, earlier_engaged_days, with_creator_tier
+from jobs.transforms.tiers import TierRules, creators_with_stale_tiers, earlier_engaged_days, with_creator_tier
 
 DAY = dt.date(2026, 11, 28)
 CREATOR_ROWS = "user_key long, total_engagements_received int, event_date date"
@@ -76,3 +76,57 @@ def test_each_tier_needs_both_minimums_exactly_at_the_edge(spark, rules):
     actual = with_creator_tier(rows, earlier, followers, rules).select("user_key", "creator_tier")
     expected = spark.createDataFrame([(u, tier) for u, _, _, _, tier in cases], "user_key long, creator_tier string")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def midnight(days_after: int) -> dt.datetime:
+    return dt.datetime.combine(DAY + dt.timedelta(days=days_after), dt.time(), tzinfo=dt.timezone.utc)
+
+
+def test_only_creators_whose_stored_tiers_contradict_the_facts_are_derived_again(spark):
+    tier_days = spark.createDataFrame([
+        (1, DAY, "rising"),
+        (2, DAY, "rising"),
+        (3, DAY, "rising"),
+        (4, DAY - dt.timedelta(days=2), "rising"),   # no row on the day: the tier before it holds
+        (5, DAY, "rising"),
+        (6, DAY, "rising"),
+        (7, DAY, "rising"),
+        (8, DAY, "rising"), (8, DAY + dt.timedelta(days=3), "top"),  # a later day decides the dimension
+    ], "user_key long, event_date date, creator_tier string")
+    dim_users = spark.createDataFrame(
+        [(1, "rising"), (2, "casual"), (3, "rising"), (4, "rising"), (5, "rising"), (6, "rising"), (8, "top"),
+         (9, None)],
+        "user_key long, creator_tier string")
+    history = spark.createDataFrame([
+        (1, "casual", midnight(-9), midnight(-5)), (1, "rising", midnight(-5), None),
+        (2, "rising", midnight(-1), None),
+        (3, "casual", midnight(-4), None),          # the day's tier is not in the history yet
+        (4, "rising", midnight(-2), None),
+        (5, "rising", midnight(-9), midnight(-1)),  # no period in force at the day (deleted since)
+        (6, "rising", midnight(-3), None), (6, "rising", midnight(-1), None),  # two in force: repaired
+        (7, "rising", midnight(-3), None),          # no dim_users row
+        (8, "rising", midnight(-2), midnight(3)), (8, "top", midnight(3), None),
+        (9, None, midnight(-2), None),              # a creator with no row: expected null tiers, held
+    ], "user_key long, creator_tier string, valid_from timestamp, valid_to timestamp")
+    creators = spark.createDataFrame([(n,) for n in range(1, 10)], "user_key long")
+
+    stale = creators_with_stale_tiers(creators, tier_days, [DAY], dim_users, history)
+
+    assert sorted(row.user_key for row in stale.collect()) == [2, 3, 5, 6, 7]
+
+
+def test_each_day_of_a_pass_is_checked_against_its_own_tier(spark):
+    day_before = DAY - dt.timedelta(days=1)
+    tier_days = spark.createDataFrame([(1, day_before, "casual"), (1, DAY, "rising"),
+                                       (2, day_before, "casual"), (2, DAY, "rising")],
+                                      "user_key long, event_date date, creator_tier string")
+    dim_users = spark.createDataFrame([(1, "rising"), (2, "rising")], "user_key long, creator_tier string")
+    history = spark.createDataFrame([
+        (1, "casual", midnight(-1), midnight(0)), (1, "rising", midnight(0), None),
+        (2, "rising", midnight(-1), None),  # the day before's tier was casual: stale
+    ], "user_key long, creator_tier string, valid_from timestamp, valid_to timestamp")
+    creators = spark.createDataFrame([(1,), (2,)], "user_key long")
+
+    stale = creators_with_stale_tiers(creators, tier_days, [day_before, DAY], dim_users, history)
+
+    assert [row.user_key for row in stale.collect()] == [2]
