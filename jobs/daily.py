@@ -176,6 +176,17 @@ def counts_by_day(frame: DataFrame, *measures: Column) -> dict[dt.date, tuple]:
     return {row[0]: tuple(row[1:]) for row in frame.groupBy("event_date").agg(*measures).collect()}
 
 
+def computed_once(frame: DataFrame) -> DataFrame:
+    """The frame's rows, computed now and kept (a local checkpoint), with no lineage left.
+
+    A cached frame (persist) is dropped and computed again when a table its plan reads is
+    written: the days' rows read the facts and dim_users that this job then replaces or MERGEs
+    into, so every later use would run the whole day's computation again (and, dim_users having
+    changed, could even count other rows). The kept blocks live on the executors: losing one
+    fails the run, which a rerun repairs like any other failure."""
+    return frame.localCheckpoint(eager=True)
+
+
 def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules: TierRules, days: list[dt.date],
                  index: int = 0) -> dict[dt.date, dict]:
     """The days in one pass, in five commits; `index` (the pass's place in the run) names the crash points."""
@@ -202,15 +213,12 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
     )
     cached = [content, users]
     try:
-        measures = content_day_measures(consenting_engagements(engagements, users), rules).persist(
-            StorageLevel.MEMORY_AND_DISK)
-        cached.append(measures)
+        measures = computed_once(content_day_measures(consenting_engagements(engagements, users), rules))
         scores = other_days_and(baseline_history(performance, days, rules),
                                 measures.select("event_date", "content_key", "engagement_score"), days)
-        content_rows = to_content_performance(
+        content_rows = computed_once(to_content_performance(
             measures, content, creator_baselines(scores, content, days, rules), rules,
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        cached.append(content_rows)
+        ))
         replace_days(content_rows, lake, TABLES["fact_content_performance"], days)
         failpoint("daily_after_performance", index)
         # The 48-hour lists need each day's scores and the day before's.
@@ -223,17 +231,17 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
         cached.append(new_creator_rows)
         creator_history = other_days_and(
             creators_before.select(*new_creator_rows.columns), new_creator_rows, days)
-        creator_rows = (
+        creator_rows = computed_once(
             new_creator_rows
             .transform(with_creator_tier, earlier_engaged_days(creator_history, days, tier_rules), followers,
                        tier_rules)
-            .persist(StorageLevel.MEMORY_AND_DISK)
         )
-        cached.append(creator_rows)
         replace_days(creator_rows, lake, TABLES["fact_creator_analytics"], days)
         failpoint("daily_after_creators", index)
-        touched = (creator_rows.select("user_key")
-                   .union(creators_before.where(F.col("event_date").isin(*days)).select("user_key")).distinct())
+        # Computed once: the MERGEs' source materialization would plan and run the keys' lineage again.
+        touched = computed_once(creator_rows.select("user_key")
+                                .union(creators_before.where(F.col("event_date").isin(*days)).select("user_key"))
+                                .distinct())
         retry_on_conflict(lambda: derive_stale_tiers(spark, lake, touched, days), tier_rules.write_retries)
         failpoint("daily_after_tiers", index)
 
