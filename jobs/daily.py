@@ -280,16 +280,14 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
 def derive_stale_tiers(spark: SparkSession, lake: str, creators: DataFrame, days: list[dt.date]) -> None:
     """dims' derivation (dim_users and the tier history, from the change log and the facts' tiers)
     of the creators whose stored tiers the days' new facts contradict; the others would derive to
-    the rows held already."""
-    stale = creators_with_stale_tiers(
+    the rows held already. The stale set is computed once, before the first MERGE changes the
+    tables it compares."""
+    stale = computed_once(creators_with_stale_tiers(
         creators, tier_days(spark, lake, creators), days,
         read_table(spark, lake, TABLES["dim_users"]), read_table(spark, lake, TABLES["dim_users_history"]),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        if not stale.isEmpty():
-            derive_from_log(spark, lake, CHANGE_FEEDS["users"], stale)
-    finally:
-        stale.unpersist()
+    ))
+    if not stale.isEmpty():
+        derive_from_log(spark, lake, CHANGE_FEEDS["users"], stale)
 
 
 def passes(days: list[dt.date], days_per_pass: int) -> list[list[dt.date]]:
