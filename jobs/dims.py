@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
-from jobs.common.erasure import read_tombstones
+from jobs.common.erasure import read_erased_content, read_tombstones
 from jobs.common.failpoints import failpoint
 from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_landing_lines, utc_now
 from jobs.common.lake import (
@@ -52,7 +52,7 @@ from jobs.transforms.changes import (
     to_user_history,
 )
 from jobs.transforms.dimensions import calendar_hours, engagement_type_rows, to_dim_date
-from jobs.transforms.erasure import ERASED_FLAG, with_erased_flag
+from jobs.transforms.erasure import ERASED_FLAG, with_erased_content_flag, with_erased_flag
 from jobs.transforms.facts import to_quarantine_rows
 from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
 from schemas import TABLES, TableSpec
@@ -74,6 +74,7 @@ class ChangeFeed:
     history: TableSpec | None = None
     to_history: Callable[[DataFrame], DataFrame] | None = None
     reads_tiers: bool = False  # dimension and history take the daily tiers too (to_dim_users' tier_days)
+    erased_by_key: bool = False  # erased creators' videos are dropped by key too (ops_gdpr_erased_content)
 
     @property
     def tables(self) -> list[TableSpec]:
@@ -84,7 +85,7 @@ CHANGE_FEEDS = {
     "users": ChangeFeed(USERS, "user_key", TABLES["cdc_users"], to_user_changes, TABLES["dim_users"], to_dim_users,
                         TABLES["dim_users_history"], to_user_history, reads_tiers=True),
     "content": ChangeFeed(CONTENT, "content_key", TABLES["cdc_content"], to_content_changes,
-                          TABLES["dim_content"], to_dim_content),
+                          TABLES["dim_content"], to_dim_content, erased_by_key=True),
 }
 CHANGE_IDENTITY = ("updated_at", "change_id")
 
@@ -117,16 +118,18 @@ class ChangeBatchWriter(LandingBatchWriter):
         change_feed, lake = self.change_feed, self.conf.lake
         tombstones = read_tombstones(self.spark, self.conf)  # None before the first erasure
         salt = self.conf.get("gdpr.salt") if tombstones is not None else ""
+        erased_content = read_erased_content(self.spark, self.conf) if change_feed.erased_by_key else None
         classified = (
             batch.transform(with_blank_flag)
             .transform(classify_lines, change_feed.feed, self.time_rules.at(started))
             .transform(with_erased_flag, tombstones, salt, change_feed.feed.time_field)
+            .transform(with_erased_content_flag, erased_content, change_feed.feed.time_field)
             .persist(StorageLevel.MEMORY_AND_DISK)
         )
         try:
             stats = line_counts(classified)
             is_blank, is_bad, is_erased = F.col("is_blank"), F.col("reason").isNotNull(), F.col(ERASED_FLAG)
-            erased = {"valid": 0, "bad": 0} if tombstones is None else classified.agg(
+            erased = {"valid": 0, "bad": 0} if tombstones is None and erased_content is None else classified.agg(
                 F.count_if(~is_blank & is_erased & ~is_bad).alias("valid"),
                 F.count_if(~is_blank & is_erased & is_bad).alias("bad")).first().asDict()
             bad = classified.where(~is_blank & is_bad & ~is_erased)

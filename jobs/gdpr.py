@@ -69,11 +69,11 @@ def erase(spark: SparkSession, conf: Conf, user_ids: list[str], purge_now: bool)
     request_id = record_requests(spark, conf, user_ids, requested_at, requested_at + delay)
     users = requested_users(spark, user_ids, requested_at)
     if purge_now:
-        removed = erase_users(spark, conf, users)
+        removed = erase_users(spark, conf, users, requested_at)
     else:
         wait_for_writers_started_before(spark, conf, utc_now())
         with writer_lease(spark, conf, "gdpr"):
-            removed = erase_users(spark, conf, users)
+            removed = erase_users(spark, conf, users, requested_at)
     complete_request(spark, conf, request_id, removed)
     return {
         "request_id": request_id,

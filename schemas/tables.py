@@ -347,6 +347,18 @@ ops_gdpr_requests = TableSpec(
     ]),
 )
 
+# The videos of erased creators, by key only: a later change of such a video need not name its
+# creator (a delete need not), so dims finds it here instead of in the audit's user hashes.
+ops_gdpr_erased_content = TableSpec(
+    name="ops_gdpr_erased_content",
+    kind="ops",
+    comment="One row per video of an erased creator and request: dims drops the video's changes made before it, and its deletes.",
+    schema=T.StructType([
+        col("content_key", KEY, "Surrogate key of the video (xxhash64 of content_id)", nullable=False),
+        col("erased_before", T.TimestampType(), "The request's time: a change made before it is dropped", nullable=False),
+    ]),
+)
+
 # What operators look at: every job run (its final line as a row) and the ingest streams' progress.
 # Neither holds personal data: gdpr's user ids and secret settings are replaced in the arguments
 # (jobs/common/runlog.py), so erasure has nothing to do in them.
@@ -425,6 +437,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     cdc_users,
     cdc_content,
     ops_gdpr_requests,
+    ops_gdpr_erased_content,
     ops_job_runs,
     ops_stream_progress,
 )

@@ -46,6 +46,7 @@ from schemas import TABLES, TableSpec
 
 log = logging.getLogger("shortvideo.gdpr")
 AUDIT = TABLES["ops_gdpr_requests"]
+ERASED_CONTENT = TABLES["ops_gdpr_erased_content"]
 ARCHIVE_PREFIX = "archive."
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
@@ -74,6 +75,25 @@ def read_tombstones(spark: SparkSession, conf: Conf) -> DataFrame | None:
         return None
     salt_of(conf)
     return latest_requests(spark.read.format("delta").load(audit_path(conf)))
+
+
+def read_erased_content(spark: SparkSession, conf: Conf) -> DataFrame | None:
+    """content_key -> erased_before (its latest request), or None when no creator's video was erased."""
+    path = table_path(conf.lake, ERASED_CONTENT)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return spark.read.format("delta").load(path).groupBy("content_key").agg(
+        F.max("erased_before").alias("erased_before"))
+
+
+def record_erased_content(spark: SparkSession, conf: Conf, content_keys: list[int], requested_at: dt.datetime) -> None:
+    """The erased creators' videos, appended before any table loses them (a rerun appends them again,
+    which reads the same)."""
+    if not content_keys:
+        return
+    ensure_table(spark, conf.lake, ERASED_CONTENT)
+    spark.createDataFrame([(key, requested_at) for key in content_keys], ERASED_CONTENT.schema).write.format(
+        "delta").mode("append").save(table_path(conf.lake, ERASED_CONTENT))
 
 
 def record_requests(spark: SparkSession, conf: Conf, user_ids: list[str], requested_at: dt.datetime,
@@ -126,14 +146,16 @@ def delete_matching(spark: SparkSession, path: str, source: DataFrame, condition
     return int(metrics["num_deleted_rows"]) if metrics is not None else 0
 
 
-def erase_users(spark: SparkSession, conf: Conf, users: DataFrame) -> dict[str, int]:
-    """Every erasure target, one MERGE each (retried on conflicts): table -> rows removed."""
+def erase_users(spark: SparkSession, conf: Conf, users: DataFrame, requested_at: dt.datetime) -> dict[str, int]:
+    """Every erasure target, one MERGE each (retried on conflicts): table -> rows removed. The
+    erased creators' videos are recorded first (ops_gdpr_erased_content), for dims."""
     targets = erasure_targets(spark, conf)
     by_name = {name: path for name, path, _ in targets}
     content_tables = [spark.read.format("delta").load(by_name[n]) if n in by_name
                       else spark.createDataFrame([], TABLES[n].schema) for n in ("dim_content", "cdc_content")]
     # Collected once, before the content tables lose them: a small list of keys.
     content_keys = [r["content_key"] for r in creators_content(*content_tables, users).collect()]
+    record_erased_content(spark, conf, content_keys, requested_at)
     content = spark.createDataFrame([(k,) for k in content_keys], "content_key bigint")
     users = users.cache()
     buckets = [r[0] for r in users.select(user_bucket("user_key", user_buckets(conf))).distinct().collect()]

@@ -126,3 +126,23 @@ def with_erased_flag(lines: DataFrame, tombstones: DataFrame | None, salt: str, 
         .withColumn(ERASED_FLAG, F.coalesce(erased, F.lit(False)))
         .drop("_user_hash", "_stone", "erased_before")
     )
+
+
+def with_erased_content_flag(lines: DataFrame, erased_content: DataFrame | None, time_field: str) -> DataFrame:
+    """Classified content lines (after `with_erased_flag`) -> `is_erased` also true for a change of
+    a video whose creator was erased that was made before the request, or that deletes it (at any
+    time: the video is gone). Such a change need not name the creator (a delete need not), so the
+    user's tombstone cannot find it, and kept it would bring the video's dim_content row back.
+    `erased_content` is (content_key, erased_before); None leaves the flag as it is."""
+    if erased_content is None:
+        return lines
+    stones = F.broadcast(erased_content.select(F.col("content_key").alias("_erased_content"),
+                                               F.col("erased_before").alias("_content_erased_before")))
+    happened = F.col(time_field)
+    erased = F.col("_erased_content").isNotNull() & (
+        happened.isNull() | (happened < F.col("_content_erased_before")) | (F.col("op") == "delete"))
+    return (
+        lines.join(stones, on=surrogate_key("content_id") == F.col("_erased_content"), how="left")
+        .withColumn(ERASED_FLAG, F.col(ERASED_FLAG) | F.coalesce(erased, F.lit(False)))
+        .drop("_erased_content", "_content_erased_before")
+    )

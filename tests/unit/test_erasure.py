@@ -20,6 +20,7 @@ from jobs.transforms.erasure import (
     requested_users,
     user_hash,
     user_hash_hex,
+    with_erased_content_flag,
     with_erased_flag,
 )
 from schemas import ALL_TABLES, TABLES
@@ -134,6 +135,28 @@ def test_content_changes_of_erased_creators_before_their_request_are_flagged(spa
         [(*row, erased) for row, erased in zip(lines.collect(), [True, False, True, False, False])],
         schema + ", is_erased boolean")
     assert_df_equality(flagged, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_changes_of_erased_creators_videos_are_flagged_by_key_when_they_do_not_name_the_creator(spark):
+    request = utc(2026, 11, 20, 12)
+    erased_content = spark.createDataFrame([("v1", request)], "content_id string, erased_before timestamp").select(
+        F.xxhash64("content_id").alias("content_key"), "erased_before")
+    schema = "value string, op string, content_id string, updated_at timestamp, is_erased boolean"
+    lines = spark.createDataFrame([
+        ("d1", "delete", "v1", utc(2026, 11, 20, 11), False),   # a delete before the request: erased
+        ("d2", "delete", "v1", utc(2026, 11, 20, 13), False),   # a delete after it: the video is gone
+        ("u1", "upsert", "v1", utc(2026, 11, 20, 11), False),   # an upsert before it: erased
+        ("u2", "upsert", "v1", utc(2026, 11, 20, 13), False),   # after it: a returning creator's video
+        ("u3", "upsert", "v2", utc(2026, 11, 20, 11), False),   # another video
+        ("u4", "upsert", "v2", utc(2026, 11, 20, 11), True),    # flagged by the creator's tombstone: stays so
+        ("bad", None, None, None, False),                       # no key parsed: unchanged
+    ], schema)
+    flagged = with_erased_content_flag(lines, erased_content, "updated_at")
+    expected = spark.createDataFrame(
+        [(*row[:-1], erased) for row, erased in zip(lines.collect(), [True, True, True, False, False, True, False])],
+        schema)
+    assert_df_equality(flagged, expected, ignore_row_order=True, ignore_nullable=True)
+    assert with_erased_content_flag(lines, None, "updated_at") is lines
 
 
 def test_landing_files_expire_with_the_commit_of_their_batch():
