@@ -15,6 +15,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.keys import surrogate_key
+from jobs.transforms.changes import DELETE
 from jobs.transforms.facts import USER_ID_IN_RAW_LINE
 
 USERS = "users"      # source rows: user_id, user_key
@@ -140,7 +141,7 @@ def with_erased_content_flag(lines: DataFrame, erased_content: DataFrame | None,
                                                F.col("erased_before").alias("_content_erased_before")))
     happened = F.col(time_field)
     erased = F.col("_erased_content").isNotNull() & (
-        happened.isNull() | (happened < F.col("_content_erased_before")) | (F.col("op") == "delete"))
+        happened.isNull() | (happened < F.col("_content_erased_before")) | (F.col("op") == DELETE))
     return (
         lines.join(stones, on=surrogate_key("content_id") == F.col("_erased_content"), how="left")
         .withColumn(ERASED_FLAG, F.col(ERASED_FLAG) | F.coalesce(erased, F.lit(False)))

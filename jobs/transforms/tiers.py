@@ -17,7 +17,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf
-from jobs.transforms.changes import midnight_utc
+from jobs.transforms.changes import latest_tiers, midnight_utc
 from jobs.transforms.daily import day_number
 
 
@@ -108,9 +108,10 @@ def creators_with_stale_tiers(creators: DataFrame, tier_days: DataFrame, days: l
     returned would derive to the rows the tables hold already: daily derives only the others, so
     a day whose tiers did not move costs one comparison, and a run killed after the facts' commit
     finds the tables behind and derives them on the rerun."""
+    keys = creators.select("user_key").distinct()
     dates = creators.sparkSession.createDataFrame([(day,) for day in days], "day date")
     at_midnight = (
-        creators.select("user_key").distinct().crossJoin(dates)
+        keys.crossJoin(dates)
         .join(tier_days.select(F.col("user_key").alias("tier_user_key"), "event_date", "creator_tier"),
               on=(F.col("user_key") == F.col("tier_user_key")) & (F.col("event_date") <= F.col("day")), how="left")
         .groupBy("user_key", "day")
@@ -128,10 +129,8 @@ def creators_with_stale_tiers(creators: DataFrame, tier_days: DataFrame, days: l
         .where((F.col("periods") != 1) | F.col("differs"))
         .select("user_key")
     )
-    latest = tier_days.groupBy("user_key").agg(F.max_by("creator_tier", "event_date").alias("latest_tier"))
     stale_dimension = (
-        creators.select("user_key").distinct()
-        .join(latest, on="user_key", how="left")
+        keys.join(latest_tiers(tier_days).withColumnRenamed("creator_tier", "latest_tier"), on="user_key", how="left")
         .join(dim_users.select("user_key", F.col("creator_tier").alias("held_tier"), F.lit(True).alias("held")),
               on="user_key", how="left")
         .where(F.col("held").isNull() | ~F.col("held_tier").eqNullSafe(F.col("latest_tier")))
