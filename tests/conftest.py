@@ -15,6 +15,7 @@ from jobs.common.config import load_conf
 from jobs.common.views import K_VARIABLE, RULE_VARIABLES
 from jobs.common.spark import remember_resolved_jars, spark_settings
 from tests.clock import new_day
+from tests.small_data import SMALL_DATA_SETTINGS
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,7 @@ def spark(conf) -> SparkSession:
             # the suite ran out of memory late in the run with conf's 5000 (2 GiB) and 1000 (3 GiB).
             "spark.sql.codegen.cache.maxEntries": "100",
             "spark.databricks.delta.snapshotPartitions": "2",
+            **SMALL_DATA_SETTINGS,
         })
         builder = SparkSession.builder.appName("shortvideo-tests")
         for key, value in settings.items():

@@ -10,14 +10,17 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.kafka_fixture import broker_log_section, kafka_broker  # noqa: F401 (a fixture)
+from tests.small_data import as_jvm_options
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SPARK_SUBMIT = PROJECT_ROOT / "spark-submit.sh"
 # The environment of every job a test starts as a process. Such a JVM lives a minute or two on tiny
 # data, and on two cores the C2 compiler's threads take the CPU its work needs: the client compiler
 # alone (-XX:TieredStopAtLevel=1) runs a cold `daily` about a quarter faster. Tests only: the jobs'
-# own configuration (conf/) is left as it is; the tests' shared session keeps both compilers.
-CHILD_JVM_ENV = {"SPARK_LOCAL_IP": "127.0.0.1", "SPARK_SUBMIT_OPTS": "-XX:TieredStopAtLevel=1"}
+# own configuration (conf/) is left as it is; the tests' shared session keeps both compilers. The
+# tests' small-data Spark settings (tests/small_data.py) go in as system properties.
+CHILD_JVM_ENV = {"SPARK_LOCAL_IP": "127.0.0.1",
+                 "SPARK_SUBMIT_OPTS": f"-XX:TieredStopAtLevel=1 {as_jvm_options()}"}
 
 
 def child_env(**more: str) -> dict[str, str]:
