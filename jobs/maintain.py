@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 
 from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
-from jobs.common.erasure import purge_due
+from jobs.common.erasure import DELETION_VECTORS, purge_due
 from jobs.common.lease import writer_lease
 from jobs.common.lake import add_missing_columns, existing_tables, retry_on_conflict, table_path
 from jobs.common.landing import utc_now
@@ -42,7 +42,6 @@ from jobs.transforms.facts import user_bucket
 from schemas import TableSpec
 
 log = logging.getLogger("shortvideo.maintain")
-DELETION_VECTORS = "deletionVectors"
 BUCKET_COLUMN = "user_bucket"
 UNPARTITIONED = ""  # the partition label of a table without partitions
 LAID_OUT_COVERAGE = 1.5  # how often files may cover a partition's range and count as laid out (ranges_overlap)

@@ -44,6 +44,8 @@ from jobs.transforms.erasure import (
 from jobs.transforms.facts import user_bucket
 from schemas import TABLES, TableSpec
 
+DELETION_VECTORS = "deletionVectors"  # Delta's table feature
+
 log = logging.getLogger("shortvideo.gdpr")
 AUDIT = TABLES["ops_gdpr_requests"]
 ERASED_CONTENT = TABLES["ops_gdpr_erased_content"]
@@ -219,6 +221,16 @@ def forget_history(spark: SparkSession, path: str) -> int:
     return deleted
 
 
+def may_hold_deletion_vectors(spark: SparkSession, path: str) -> bool:
+    """Whether the table's protocol allows deletion vectors. Without the feature no file has one and
+    the erasure's MERGE rewrote its files: REORG ... APPLY (PURGE) would have nothing to do, and on a
+    cluster Delta 4.4's REORG fails on the executors (ReorgTableHelper asks for an active session
+    there: "No active or default Spark session found"), so it runs only for a table that has the
+    feature (one that maintain has not brought to its spec yet)."""
+    features = DeltaTable.forPath(spark, path).detail().first()["tableFeatures"] or []
+    return DELETION_VECTORS in features
+
+
 def purge(spark: SparkSession, conf: Conf, tables: list[str]) -> dict:
     """Purge these tables (audit names, e.g. `dim_users`, `archive.fact_content_engagements`):
     deletion vectors, unreferenced files, log history. The caller holds the purge lease."""
@@ -228,7 +240,8 @@ def purge(spark: SparkSession, conf: Conf, tables: list[str]) -> dict:
         if not DeltaTable.isDeltaTable(spark, path):
             continue
         started = time.monotonic()
-        spark.sql(f"REORG TABLE delta.`{path}` APPLY (PURGE)").collect()
+        if may_hold_deletion_vectors(spark, path):
+            spark.sql(f"REORG TABLE delta.`{path}` APPLY (PURGE)").collect()
         reorganised = time.monotonic()
         vacuum_now(spark, path)
         vacuumed = time.monotonic()
