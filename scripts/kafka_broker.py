@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import signal
 import socket
 import struct
 import subprocess
@@ -25,10 +24,11 @@ import tomllib
 import uuid
 from pathlib import Path
 
+from scripts.processes import LOOPBACK, alive, free_port, terminate
+
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf" / "local.toml"
 CACHE = Path(os.environ.get("SHORTVIDEO_CACHE", Path.home() / ".cache" / "shortvideo"))
-LOOPBACK = "127.0.0.1"
 LOG_FILE, PID_FILE, PORT_FILE = "broker.log", "broker.pid", "broker.port"
 
 POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -84,12 +84,6 @@ def jars(conf: dict) -> Path:
         raise RuntimeError(f"mvn could not resolve {packages}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     done.write_text("\n".join(packages))
     return folder / "jars"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
 
 
 def cluster_id() -> str:
@@ -218,34 +212,11 @@ class KafkaBroker:
     def stop(self) -> None:
         pid_file = self.workdir / PID_FILE
         if self.process is not None:
-            _terminate(self.process.pid, lambda: self.process.poll() is not None)
+            terminate(self.process.pid, lambda: self.process.poll() is not None)
         elif pid_file.exists():
             pid = int(pid_file.read_text())
-            _terminate(pid, lambda: not _alive(pid))
+            terminate(pid, lambda: not alive(pid))
         pid_file.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _terminate(pid: int, gone, patience: float = 30.0) -> None:
-    """SIGTERM (the broker shuts down cleanly), SIGKILL when it takes longer than `patience`."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + patience
-    while not gone() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if not gone():
-        os.kill(pid, signal.SIGKILL)
-        while not gone():
-            time.sleep(0.1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stop":
         broker.stop()
         return 0
-    if (args.dir / PID_FILE).exists() and _alive(int((args.dir / PID_FILE).read_text())):
+    if (args.dir / PID_FILE).exists() and alive(int((args.dir / PID_FILE).read_text())):
         sys.stderr.write(f"kafka-broker.sh: a broker already runs from {args.dir} (stop it first)\n")
         return 1
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.cluster_fixture import cluster_log_section, spark_cluster  # noqa: F401 (a fixture)
 from tests.e2e.kafka_fixture import broker_log_section, kafka_broker  # noqa: F401 (a fixture)
 from tests.small_data import as_jvm_options
 
@@ -66,3 +67,4 @@ def lake_dirs(tmp_path: Path) -> tuple[Path, Path]:
 def pytest_runtest_makereport(item, call):
     outcome = yield
     broker_log_section(item, outcome.get_result())
+    cluster_log_section(item, outcome.get_result())
