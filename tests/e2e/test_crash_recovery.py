@@ -1,7 +1,7 @@
-"""Kill the ingest (SIGKILL to the driver and its JVM) at several points, restart, and prove that
-the lake ends exactly as a run that never crashed leaves it: every fact column, the quarantine
-(raw lines, reasons, files, batches) and ops_ingest_arrivals, with bad lines in every batch, so the
-replayed batch always holds some."""
+"""Kill the ingest (SIGKILL to the driver and its JVM) at several points in turn, each run a restart
+of the one killed before it, then restart once more and prove that the lake ends exactly as a run
+that never crashed leaves it: every fact column, the quarantine (raw lines, reasons, files, batches)
+and ops_ingest_arrivals, with bad lines in every batch, so the replayed batch always holds some."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from tests.e2e.producer import Landing
 
 pytestmark = pytest.mark.e2e
 
+# In this order, each run restarting from what the run before it left: batch 1 is replayed three
+# times, each replay killed one step further, then batch 2 dies once every table holds it.
 KILL_POINTS = [
     "after_quarantine:1",   # quarantine committed, facts not yet
     "during_facts:1",       # in the middle of the facts write (files half written, no commit)
@@ -78,16 +80,17 @@ def output(run) -> str:
     return f"exit {run.returncode}\n--- stdout ---\n{run.stdout[-3000:]}\n--- stderr ---\n{run.stderr[-3000:]}"
 
 
-@pytest.mark.parametrize("kill_point", KILL_POINTS)
-def test_killed_ingest_restarts_as_if_it_never_crashed(spark, capsys, tmp_path, landing, clean_lake, kill_point):
+def test_an_ingest_killed_at_each_point_in_turn_restarts_as_if_it_never_crashed(spark, capsys, tmp_path, landing,
+                                                                                  clean_lake):
     root, producer = landing
     lake = tmp_path / "lake"
 
-    crashed = run_spark_submit(["ingest", *ingest_args(root, lake)],
-                               env={"SHORTVIDEO_FAILPOINT": kill_point, "SHORTVIDEO_FAILPOINT_DELAY": "0.3"})
-    # The process spark-submit.sh becomes (the driver's JVM) died of the failpoint's SIGKILL.
-    assert crashed.returncode == -signal.SIGKILL, output(crashed)
-    assert not any(line.startswith('{"job"') for line in crashed.stdout.splitlines()), output(crashed)
+    for kill_point in KILL_POINTS:
+        crashed = run_spark_submit(["ingest", *ingest_args(root, lake)],
+                                   env={"SHORTVIDEO_FAILPOINT": kill_point, "SHORTVIDEO_FAILPOINT_DELAY": "0.3"})
+        # The process spark-submit.sh becomes (the driver's JVM) died of the failpoint's SIGKILL.
+        assert crashed.returncode == -signal.SIGKILL, f"{kill_point}: {output(crashed)}"
+        assert not any(line.startswith('{"job"') for line in crashed.stdout.splitlines()), output(crashed)
 
     # The restart needs no process of its own: only the kill does (the restart is in this process,
     # on the tests' session, a JVM that never saw the killed run's state).
