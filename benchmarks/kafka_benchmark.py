@@ -2,6 +2,7 @@
 from produce to visible row with `--continuous` and a 1-second trigger, in one run.
 
     .venv/bin/python -m benchmarks.kafka_benchmark [--events 1000000] [--rate 200] [--seconds 60]
+        [--max-offsets-per-trigger N]
 
 A single-node broker (scripts/kafka_broker.py) runs beside Spark on this machine. Throughput: the
 generator writes the events as landing files, then sends the same events (same seed, same lines)
@@ -180,8 +181,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=200, help="events per second in the latency run")
     parser.add_argument("--seconds", type=int, default=60, help="length of the latency run's steady sending")
+    parser.add_argument("--max-offsets-per-trigger", type=int,
+                        help="the Kafka ingest's bound on one micro-batch (default: conf's kafka.max_offsets_per_trigger)")
     parser.add_argument("--workdir", default=str(BENCH_DIR / "out-kafka"))
     args = parser.parse_args()
+    max_offsets = ([] if args.max_offsets_per_trigger is None
+                   else ["--set", f"kafka.max_offsets_per_trigger={args.max_offsets_per_trigger}"])
 
     workdir = Path(args.workdir).resolve()
     shutil.rmtree(workdir, ignore_errors=True)
@@ -204,7 +209,7 @@ def main() -> int:
         kafka_s, kafka_mem, kafka_out = measured(spark_submit_command("ingest", [
             "--landing", str(kafka_landing), "--lake", str(workdir / "lake-kafka"), "--once",
             "--feeds", "engagements", "--source", "kafka", "--kafka-bootstrap", broker.bootstrap,
-            "--topics", f"engagements={topics['engagements']}"], settings), env)
+            "--topics", f"engagements={topics['engagements']}", *max_offsets], settings), env)
         from_files, from_kafka = last_report(files_out), last_report(kafka_out)
         steady = latency(args, workdir, broker, settings, env)
     finally:
