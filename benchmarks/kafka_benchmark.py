@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from benchmarks.ingest_benchmark import measured
+from benchmarks.ingest_benchmark import measured, print_table
 from jobs.common.config import PROJECT_ROOT, load_conf
 from jobs.common.spark import spark_settings
 from jobs.launch import launch_environment, spark_submit_command
@@ -242,9 +242,7 @@ def main() -> int:
         ("latency send -> visible row, max", f"{steady['max']:.2f} s", ""),
         ("continuous ingest's exit status after SIGTERM", f"{steady['exit']}", ""),
     ]
-    print("| measure | value | rate |\n|---|---|---|")
-    for name, value, rate in rows:
-        print(f"| {name} | {value} | {rate} |")
+    print_table(rows)
     return 0
 
 

@@ -1,7 +1,7 @@
 """The tests' Spark standalone cluster: a master and two workers (scripts/spark_cluster.py), each its
 own JVM on loopback, started on first use for the whole session, their logs and work directories in
 a temporary directory, stopped at the end. A failing test that used it gets the daemons' and the
-executors' logs in its report (conftest's hook)."""
+executors' logs in its report (tests/e2e/conftest.py's hook)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,3 @@ def spark_cluster(tmp_path_factory) -> SparkCluster:
     yield cluster
     cluster.stop()
 
-
-def cluster_log_section(item, report) -> None:
-    """Append the cluster's logs to the report of a failed test that used the cluster."""
-    cluster = getattr(item, "funcargs", {}).get("spark_cluster")
-    if cluster is not None and report.failed:
-        report.sections.append((CLUSTER_LOG_SECTION, cluster.log_tail()))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.cluster_fixture import cluster_log_section, spark_cluster  # noqa: F401 (a fixture)
-from tests.e2e.kafka_fixture import broker_log_section, kafka_broker  # noqa: F401 (a fixture)
+from tests.e2e.cluster_fixture import CLUSTER_LOG_SECTION, spark_cluster  # noqa: F401 (a fixture)
+from tests.e2e.kafka_fixture import BROKER_LOG_SECTION, kafka_broker  # noqa: F401 (a fixture)
 from tests.small_data import as_jvm_options
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +59,10 @@ def run_spark_submit(args: list[str], env: dict | None = None, timeout: int = 60
     )
 
 
+# The session's servers (fixture name -> report section): each has log_tail().
+SERVER_LOG_SECTIONS = {"kafka_broker": BROKER_LOG_SECTION, "spark_cluster": CLUSTER_LOG_SECTION}
+
+
 @pytest.fixture
 def lake_dirs(tmp_path: Path) -> tuple[Path, Path]:
     landing, lake = tmp_path / "landing", tmp_path / "lake"
@@ -68,6 +72,12 @@ def lake_dirs(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A failed test that used a server of the session (broker, cluster) gets its logs in the report."""
     outcome = yield
-    broker_log_section(item, outcome.get_result())
-    cluster_log_section(item, outcome.get_result())
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for fixture, section in SERVER_LOG_SECTIONS.items():
+        server = getattr(item, "funcargs", {}).get(fixture)
+        if server is not None:
+            report.sections.append((section, server.log_tail()))

@@ -1,6 +1,6 @@
 """The tests' Kafka: one real single-node broker (scripts/kafka_broker.py) for the whole session,
 started on first use on a free loopback port, its data in a temporary directory, stopped at the end.
-A failing test that used it gets the broker's log in its report (conftest's hook)."""
+A failing test that used it gets the broker's log in its report (tests/e2e/conftest.py's hook)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,3 @@ def kafka_broker(tmp_path_factory) -> KafkaBroker:
     yield broker
     broker.stop()
 
-
-def broker_log_section(item, report) -> None:
-    """Append the broker's log to the report of a failed test that used the broker."""
-    broker = getattr(item, "funcargs", {}).get("kafka_broker")
-    if broker is not None and report.failed:
-        report.sections.append((BROKER_LOG_SECTION, broker.log_tail()))
