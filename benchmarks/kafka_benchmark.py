@@ -184,6 +184,8 @@ def main() -> int:
     parser.add_argument("--max-offsets-per-trigger", type=int,
                         help="the Kafka ingest's bound on one micro-batch (default: conf's kafka.max_offsets_per_trigger)")
     parser.add_argument("--workdir", default=str(BENCH_DIR / "out-kafka"))
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only the continuous run's latency (no throughput runs)")
     args = parser.parse_args()
     max_offsets = ([] if args.max_offsets_per_trigger is None
                    else ["--set", f"kafka.max_offsets_per_trigger={args.max_offsets_per_trigger}"])
@@ -194,6 +196,13 @@ def main() -> int:
     settings = spark_settings(conf)
     env = launch_environment(settings)
     broker = KafkaBroker(workdir / "kafka").start()
+    if args.latency_only:
+        try:
+            steady = latency(args, workdir, broker, settings, env)
+        finally:
+            broker.stop()
+        print_table(latency_rows(steady))
+        return 0
     try:
         topics = {"engagements": "engagements", "discovery": "discovery"}
         create_topics(broker.bootstrap, list(topics.values()), int(broker.conf["partitions"]))
@@ -234,6 +243,14 @@ def main() -> int:
          f"{lines / (send_s + kafka_s):,.0f} events/s"),
         ("ratio (k+K)/(f+F)", f"{(write_files_s + files_s) / (send_s + kafka_s):.2f}", "goal >= 0.8"),
         ("peak RSS, ingest from files / from Kafka (driver JVM)", f"{files_mem:,.0f} / {kafka_mem:,.0f} MiB", ""),
+        *latency_rows(steady),
+    ]
+    print_table(rows)
+    return 0
+
+
+def latency_rows(steady: dict) -> list[tuple[str, str, str]]:
+    return [
         (f"--continuous, {TRIGGER_SECONDS}-s trigger: events sent at a steady rate",
          f"{steady['events']:,}", f"{steady['rate']:,} events/s for {steady['seconds']} s"),
         ("commits that made them visible", f"{steady['commits']}", ""),
@@ -242,8 +259,6 @@ def main() -> int:
         ("latency send -> visible row, max", f"{steady['max']:.2f} s", ""),
         ("continuous ingest's exit status after SIGTERM", f"{steady['exit']}", ""),
     ]
-    print_table(rows)
-    return 0
 
 
 if __name__ == "__main__":

@@ -4,15 +4,17 @@ exactly once.
 Every landing line is accepted, dropped as a duplicate delivery, quarantined with a reason, or
 dropped as erased (an event of a user erased after it happened, in flight during the request: see
 jobs/gdpr.py): `lines_read = accepted + duplicates + quarantined + erased` for every batch and
-every run (blank lines are counted apart and ignored). Each micro-batch writes its tables with Delta's idempotent
-writes (txnAppId = the stream's id, txnVersion = the batch id), so a batch replayed after a
-crash changes nothing that was already committed.
+every run (blank lines are counted apart and ignored). A micro-batch writes the quarantine and
+the ops tables with Delta's idempotent writes (txnAppId = the stream's id, txnVersion = the batch
+id); its facts are de-duplicated against the table, so a batch replayed after a crash finds them
+there and writes none. Either way a replay changes nothing that was already committed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import signal
 import sys
@@ -40,11 +42,13 @@ from jobs.common.landing import (
     utc_now,
 )
 from jobs.common.lake import (
+    append_counted,
     append_once,
     checkpoint_path,
     ensure_table,
     read_if_table,
     retry_on_conflict,
+    side_by_side,
     table_path,
 )
 from jobs.common.lease import writer_lease
@@ -152,28 +156,33 @@ class BatchWriter(LandingBatchWriter):
             delivered_by_date = {r["event_date"]: r["count"] for r in valid.groupBy("event_date").count().collect()}
             lap("dates counted")
 
-            table = self.event_feed.table
-
-            def write_all() -> None:
-                # Quarantine and arrivals first: if the process dies after the facts commit, the
-                # replayed batch finds every table already written for this batch id.
+            # The quarantine, the arrivals and the facts are written side by side, each retried
+            # on its own after a commit conflict, so a retry never writes a committed table again.
+            def write_quarantine() -> None:
                 quarantine = to_quarantine_rows(bad, feed.name, ingested_at, batch_id).unionByName(
                     unreadable_file_rows(self.spark, damaged, feed.name, ingested_at, batch_id))
                 append_once(quarantine, lake, TABLES["quarantine"], self.app_id, batch_id)
-                lap("quarantine written")
                 failpoint("after_quarantine", batch_id)
+
+            def write_arrivals() -> None:
                 append_once(self._arrivals(delivered_by_date, batch_id, started), lake,
                             TABLES["ops_ingest_arrivals"], self.app_id, batch_id)
-                failpoint_soon("during_facts", batch_id)
-                # Built here, so a retry after a commit conflict reads the table as it is now.
-                append_once(self._new_facts(valid, list(delivered_by_date), ingested_at), lake, table,
-                            self.app_id, batch_id)
-                lap("facts written")
-                failpoint("after_facts", batch_id)
 
-            retry_on_conflict(write_all, self.retries)
-            accepted = self._rows_written(table, list(delivered_by_date), ingested_at)
-            lap("accepted rows counted")
+            def write_facts() -> int:
+                if not delivered_by_date:
+                    return 0
+                failpoint_soon("during_facts", batch_id)
+                # Built here, so a retry after a commit conflict reads the table as it is now. Not
+                # an idempotent write: a replay finds its rows in the table (the de-duplication
+                # against it), writes none and counts none accepted; the count needs no read-back.
+                rows = append_counted(self._new_facts(valid, list(delivered_by_date), ingested_at), lake,
+                                      self.event_feed.table)
+                failpoint("after_facts", batch_id)
+                return rows
+
+            _, _, accepted = side_by_side(*[functools.partial(retry_on_conflict, write, self.retries)
+                                            for write in (write_quarantine, write_arrivals, write_facts)])
+            lap("quarantine, arrivals and facts written")
 
             # An unreadable file counts as one line read and quarantined (its record), so
             # lines_read = accepted + duplicates + quarantined + erased still holds.
@@ -189,6 +198,7 @@ class BatchWriter(LandingBatchWriter):
             }
             append_once(self._batch_row(batch_id, counts, started), lake,
                         TABLES["ops_ingest_batches"], self.app_id, batch_id)
+            lap("batch row written")
             failpoint("before_checkpoint", batch_id)  # Spark commits the batch to the checkpoint after this
             self.totals.update(counts)
             self.totals["batches"] += 1
@@ -263,20 +273,6 @@ class BatchWriter(LandingBatchWriter):
         if archived is not None:
             loaded_ids = loaded_ids.unionByName(archived.where(in_dates).select(*event))
         return drop_duplicate_deliveries(self.event_feed.to_facts(valid, ingested_at), loaded_ids, id_key)
-
-    def _rows_written(self, table: TableSpec, dates: list[dt.date], ingested_at: dt.datetime) -> int:
-        """Rows this batch committed: its files carry its ingested_at, so file statistics find them.
-
-        A batch replayed after a crash whose facts were already committed finds 0 here: its
-        lines then count as duplicates of the rows the first attempt wrote.
-        """
-        if not dates:
-            return 0
-        return (
-            self.spark.read.format("delta").load(table_path(self.conf.lake, table))
-            .where(F.col("event_date").isin(dates) & (F.col("ingested_at") == F.lit(ingested_at)))
-            .count()
-        )
 
     def _arrivals(self, delivered_by_date: dict[dt.date, int], batch_id: int, at: dt.datetime) -> DataFrame:
         today = at.date()

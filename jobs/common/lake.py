@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 from delta import exceptions as delta_exceptions
 from delta.tables import DeltaMergeBuilder, DeltaTable
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import join_path
@@ -87,6 +88,19 @@ def append_once(frame: DataFrame, lake: str, spec: TableSpec, app_id: str, versi
     )
 
 
+def append_counted(frame: DataFrame, lake: str, spec: TableSpec) -> int:
+    """Append and return the rows written, counted on the way (an observation), not read back.
+
+    Not an idempotent write: only for rows a replay cannot write twice (the facts, which a replay
+    finds in the table and de-duplicates away). The append always runs, so its count always
+    arrives, where an idempotent write Delta skips would leave the observation waiting forever.
+    """
+    written = Observation()
+    conform(frame, spec).observe(written, F.count(F.lit(1)).alias("rows")).write.format("delta").mode(
+        "append").save(table_path(lake, spec))
+    return written.get["rows"]
+
+
 def retry_on_conflict(action: Callable[[], T], attempts: int, pause_seconds: float = 1.0) -> T:
     """Run a Delta write again when a concurrent DELETE/OPTIMIZE/archive won the commit race."""
     for attempt in range(1, attempts + 1):
@@ -97,6 +111,18 @@ def retry_on_conflict(action: Callable[[], T], attempts: int, pause_seconds: flo
                 raise
             time.sleep(pause_seconds * attempt)
     raise AssertionError("unreachable")
+
+
+def side_by_side(*writes: Callable[[], T]) -> list[T]:
+    """Run independent writes at once, each on its own thread, and return their results in order.
+
+    Spark runs their jobs together, and a small write is mostly the driver's work (planning,
+    Delta's log, the commit), which then overlaps. Every write ends before the first failure is
+    raised, so no write is left running behind the caller.
+    """
+    with ThreadPoolExecutor(max_workers=len(writes)) as pool:
+        running = [pool.submit(write) for write in writes]
+    return [outcome.result() for outcome in running]
 
 
 def read_table(spark: SparkSession, lake: str, spec: TableSpec, version: int | None = None) -> DataFrame:

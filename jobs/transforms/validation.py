@@ -8,10 +8,12 @@ ordered so the cheap ones run first and the costly ones only on lines that need 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from dataclasses import dataclass
 from functools import reduce
 
+from pyspark import SparkContext
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -69,6 +71,8 @@ CHECKED_KINDS = (*TEXT_KINDS, "string_array")
 # The line as a variant, parsed only for lines that need an exact look at a field's JSON type.
 LINE_AS_VARIANT = "_line_as_variant"
 IS_UTF8 = "_is_utf8"
+# The batch's latest acceptable event time, a column so the judging expressions need no batch's value.
+LATEST_EVENT = "_latest_event"
 
 
 @dataclass(frozen=True)
@@ -217,8 +221,9 @@ def _is_required(rule: FieldRule) -> Column | None:
     return None
 
 
-def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]]:
-    """(condition, reason, detail) in judging order; the first true condition wins."""
+def _violations(feed: Feed, earliest_event: dt.datetime) -> list[tuple[Column, str, str | None]]:
+    """(condition, reason, detail) in judging order; the first true condition wins. The latest
+    acceptable event time is the batch's column LATEST_EVENT."""
     value = F.col("value")
     # The parse failed somewhere: is it the JSON itself (json_object_keys rejects non-objects,
     # the variant parser rejects single quotes and NaN), or only a field's type?
@@ -276,8 +281,8 @@ def _violations(feed: Feed, clock: Clock) -> list[tuple[Column, str, str | None]
             parsed = F.col(rule.name)
             checks += [
                 (_field(rule).isNotNull() & parsed.isNull(), BAD_TIMESTAMP, rule.name),
-                (parsed < F.lit(clock.earliest_event), TIMESTAMP_TOO_OLD, rule.name),
-                (parsed > F.lit(clock.latest_event), TIMESTAMP_IN_FUTURE, rule.name),
+                (parsed < F.lit(earliest_event), TIMESTAMP_TOO_OLD, rule.name),
+                (parsed > F.col(LATEST_EVENT), TIMESTAMP_IN_FUTURE, rule.name),
             ]
         elif rule.json_type == "date":
             checks.append((_field(rule).isNotNull() & F.col(rule.name).isNull(), BAD_DATE, rule.name))
@@ -293,6 +298,41 @@ def _typed_value(rule: FieldRule) -> Column:
     return raw
 
 
+@dataclass(frozen=True)
+class _Judgement:
+    """A feed's judging expressions, in the order classify_lines projects them."""
+
+    typed: list[Column]
+    line_as_variant: Column
+    type_flags: list[Column]
+    value_as_utf8: Column
+    first_violation: Column
+
+
+@functools.lru_cache(maxsize=16)
+def _judgement(feed: Feed, earliest_event: dt.datetime, gateway: object) -> _Judgement:
+    """Built once per feed and JVM (`gateway`), not per micro-batch: the few hundred expressions
+    cost thousands of calls into the JVM (about half a second) and differ in no batch's value."""
+    checked = [rule for rule in feed.rules if rule.json_type in CHECKED_KINDS]
+    return _Judgement(
+        typed=[
+            *[_typed_value(rule).alias(rule.name) for rule in feed.rules],
+            F.is_valid_utf8("value").alias(IS_UTF8),
+            *[_may_be_another_json_type(rule).alias(_suspect_flag(rule)) for rule in checked],
+        ],
+        line_as_variant=F.when(_needs_exact_types(feed), F.try_parse_json("value")).alias(LINE_AS_VARIANT),
+        type_flags=[_written_as_contract_type(rule).alias(_type_flag(rule)) for rule in checked],
+        value_as_utf8=F.when(F.col(IS_UTF8), F.col("value")).otherwise(F.make_valid_utf8("value")),
+        first_violation=F.coalesce(
+            *[
+                F.when(condition, F.struct(F.lit(reason).alias("reason"),
+                                           F.lit(detail).cast("string").alias("detail")))
+                for condition, reason, detail in _violations(feed, earliest_event)
+            ]
+        ),
+    )
+
+
 def classify_lines(lines: DataFrame, feed: Feed, clock: Clock) -> DataFrame:
     """Lines (`value` and any lineage columns) -> plus the feed's typed fields, `reason`, `reason_detail`.
 
@@ -300,35 +340,20 @@ def classify_lines(lines: DataFrame, feed: Feed, clock: Clock) -> DataFrame:
     back as valid UTF-8: a line whose bytes are not UTF-8 has them replaced by U+FFFD.
     """
     passthrough = lines.columns
-    checked = [rule for rule in feed.rules if rule.json_type in CHECKED_KINDS]
-    parsed = lines.transform(parse_lines, feed)
+    judgement = _judgement(feed, clock.earliest_event, SparkContext._gateway)
+    parsed = lines.transform(parse_lines, feed).withColumn(LATEST_EVENT, F.lit(clock.latest_event))
     # Typed values and the costlier per-line values are computed once here, in their own
     # projections (the variant only for the few lines that need it), so the judging below is
     # cheap boolean logic over columns.
-    typed = parsed.select(
-        *passthrough,
-        "parsed",
-        *[_typed_value(rule).alias(rule.name) for rule in feed.rules],
-        F.is_valid_utf8("value").alias(IS_UTF8),
-        *[_may_be_another_json_type(rule).alias(_suspect_flag(rule)) for rule in checked],
-    ).select(
-        "*",
-        F.when(_needs_exact_types(feed), F.try_parse_json("value")).alias(LINE_AS_VARIANT),
-    ).select(
-        "*",
-        *[_written_as_contract_type(rule).alias(_type_flag(rule)) for rule in checked],
-    )
-    value_as_utf8 = F.when(F.col(IS_UTF8), F.col("value")).otherwise(F.make_valid_utf8("value"))
-    first_violation = F.coalesce(
-        *[
-            F.when(condition, F.struct(F.lit(reason).alias("reason"), F.lit(detail).cast("string").alias("detail")))
-            for condition, reason, detail in _violations(feed, clock)
-        ]
+    typed = (
+        parsed.select(*passthrough, "parsed", LATEST_EVENT, *judgement.typed)
+        .select("*", judgement.line_as_variant)
+        .select("*", *judgement.type_flags)
     )
     return (
-        typed.withColumn("violation", first_violation)
+        typed.withColumn("violation", judgement.first_violation)
         .select(
-            *[value_as_utf8.alias(name) if name == "value" else name for name in passthrough],
+            *[judgement.value_as_utf8.alias(name) if name == "value" else name for name in passthrough],
             *[rule.name for rule in feed.rules],
             F.col("violation.reason").alias("reason"),
             F.col("violation.detail").alias("reason_detail"),

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
+import pytest
 from chispa import assert_df_equality
 from delta.tables import DeltaTable
+from pyspark.sql import functions as F
 
-from jobs.common.lake import append_once, conform, ensure_table, register_tables, table_path
+from jobs.common.lake import (
+    append_counted,
+    append_once,
+    conform,
+    ensure_table,
+    register_tables,
+    side_by_side,
+    table_path,
+)
 from schemas import TABLES
 from tests.timezones import utc
 
@@ -75,3 +86,44 @@ def test_register_tables_names_every_lake_table(spark, tmp_path):
     append_once(arrival_rows(spark, dt.date(2026, 11, 21), 4), lake, ARRIVALS, "app", 0)
     assert register_tables(spark, lake) == ["ops_ingest_arrivals"]
     assert spark.sql("SELECT SUM(rows) AS n FROM ops_ingest_arrivals").first().n == 4
+
+
+def test_append_counted_returns_the_rows_it_wrote(spark, tmp_path):
+    lake = str(tmp_path)
+    ensure_table(spark, lake, ARRIVALS)
+    first = arrival_rows(spark, dt.date(2026, 11, 19), 5).unionByName(arrival_rows(spark, dt.date(2026, 11, 20), 7))
+    assert append_counted(first, lake, ARRIVALS) == 2
+    nothing_new = arrival_rows(spark, dt.date(2026, 11, 21), 1).where(F.col("rows") > 100)
+    assert append_counted(nothing_new, lake, ARRIVALS) == 0
+    assert append_counted(arrival_rows(spark, dt.date(2026, 11, 21), 1), lake, ARRIVALS) == 1
+    stored = spark.read.format("delta").load(table_path(lake, ARRIVALS))
+    assert sorted(r.rows for r in stored.collect()) == [1, 5, 7]
+
+
+def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_ended(spark, tmp_path):
+    lake = str(tmp_path)
+    ensure_table(spark, lake, ARRIVALS)
+    engagements_arrivals = arrival_rows(spark, dt.date(2026, 11, 20), 3)
+    discovery_arrivals = arrival_rows(spark, dt.date(2026, 11, 20), 4).withColumn("feed", F.lit("discovery"))
+    written = side_by_side(
+        lambda: append_counted(engagements_arrivals, lake, ARRIVALS),
+        lambda: append_counted(discovery_arrivals, lake, ARRIVALS),
+    )
+    assert written == [1, 1]
+    stored = spark.read.format("delta").load(table_path(lake, ARRIVALS))
+    assert sorted((r.feed, r.rows) for r in stored.collect()) == [("discovery", 4), ("engagements", 3)]
+
+    slow_write_ended = threading.Event()
+
+    def slow_write() -> int:
+        rows = append_counted(arrival_rows(spark, dt.date(2026, 11, 21), 9), lake, ARRIVALS)
+        slow_write_ended.set()
+        return rows
+
+    def failing_write() -> int:
+        raise RuntimeError("commit refused")
+
+    with pytest.raises(RuntimeError, match="commit refused"):
+        side_by_side(failing_write, slow_write)
+    assert slow_write_ended.is_set()
+    assert spark.read.format("delta").load(table_path(lake, ARRIVALS)).where("rows = 9").count() == 1

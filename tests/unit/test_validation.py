@@ -518,6 +518,18 @@ def test_timestamp_in_future_boundary(spark):
     )
 
 
+def test_each_batch_is_judged_by_its_own_clock(spark):
+    """The judging expressions are built once per feed: the future bound still comes from each
+    batch's clock, so the same line can be in the future for one batch and valid for a later one."""
+    line_at_four = engagement(event_timestamp="2026-11-20T16:00:00Z")
+    judged = []
+    for hour in (14, 15, 14):
+        clock = Clock(ingested_at=dt.datetime(2026, 11, 20, hour, 0, 0, tzinfo=UTC),
+                      earliest_event=dt.datetime(2016, 1, 1, tzinfo=UTC), max_future=dt.timedelta(hours=1))
+        judged.append(classify(spark, [line_at_four], clock=clock).select("reason").first().reason)
+    assert judged == ["timestamp_in_future", None, "timestamp_in_future"]
+
+
 def test_timestamp_rules_on_discovery(spark):
     assert_judged(
         spark,
