@@ -2,7 +2,7 @@
 from produce to visible row with `--continuous` and a 1-second trigger, in one run.
 
     .venv/bin/python -m benchmarks.kafka_benchmark [--events 1000000] [--rate 200] [--seconds 60]
-        [--max-offsets-per-trigger N]
+        [--max-offsets-per-trigger N] [--latency-only]
 
 A single-node broker (scripts/kafka_broker.py) runs beside Spark on this machine. Throughput: the
 generator writes the events as landing files, then sends the same events (same seed, same lines)
