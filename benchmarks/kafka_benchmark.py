@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote
 
 import pyarrow.parquet as pq
@@ -91,14 +92,20 @@ def visible_times(table: Path) -> dict[str, float]:
     return visible
 
 
-def wait_for_rows(table: Path, rows: int, ingest: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + VISIBLE_TIMEOUT_SECONDS
-    while fact_rows(table) < rows:
+def wait_until(done: Callable[[], bool], what: str, ingest: subprocess.Popen, log: Path,
+               timeout_seconds: float = VISIBLE_TIMEOUT_SECONDS, poll_seconds: float = 0.5) -> None:
+    """Poll `done` until it holds; stop with the continuous ingest's log if it exits or time runs out."""
+    deadline = time.monotonic() + timeout_seconds
+    while not done():
         if ingest.poll() is not None:
             raise SystemExit(f"the continuous ingest exited with {ingest.returncode}:\n{log.read_text()[-3000:]}")
         if time.monotonic() > deadline:
-            raise SystemExit(f"{rows} rows not visible after {VISIBLE_TIMEOUT_SECONDS} s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
+            raise SystemExit(f"{what} after {timeout_seconds:g} s:\n{log.read_text()[-3000:]}")
+        time.sleep(poll_seconds)
+
+
+def wait_for_rows(table: Path, rows: int, ingest: subprocess.Popen, log: Path) -> None:
+    wait_until(lambda: fact_rows(table) >= rows, f"{rows} rows not visible", ingest, log)
 
 
 def event_templates(landing: Path) -> list[dict]:

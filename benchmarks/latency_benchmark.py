@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from benchmarks.ingest_benchmark import print_table
-from benchmarks.kafka_benchmark import STOP_TIMEOUT_SECONDS, generate, last_report, visible_times
+from benchmarks.kafka_benchmark import STOP_TIMEOUT_SECONDS, generate, last_report, visible_times, wait_until
 from jobs.common.config import load_conf
 from jobs.common.spark import spark_settings
 from jobs.launch import launch_environment, spark_submit_command
@@ -38,7 +38,7 @@ from jobs.launch import launch_environment, spark_submit_command
 BENCH_DIR = Path(__file__).resolve().parent
 FACTS = "fact_content_engagements"
 TRIGGER_SECONDS = 1
-VISIBLE_TIMEOUT_SECONDS = 300
+READ_TIMEOUT_SECONDS = 300
 STEP_LINE = re.compile(r"^(\S+ \S+) INFO shortvideo\.ingest: engagements batch (\d+): (.+) in ([\d.]+)s$")
 
 
@@ -83,18 +83,15 @@ def batches_of_files(checkpoint: Path) -> dict[str, int]:
 
 def wait_until_read(checkpoint: Path, names: list[str], ingest: subprocess.Popen, log: Path) -> dict[str, int]:
     """Until every file's micro-batch is committed to the checkpoint (its rows are then in the table)."""
-    deadline = time.monotonic() + VISIBLE_TIMEOUT_SECONDS
-    while True:
-        if (checkpoint / "commits").is_dir():
-            committed = {int(p.name) for p in (checkpoint / "commits").iterdir() if p.name.isdigit()}
-            read_by = batches_of_files(checkpoint)
-            if all(read_by.get(name) in committed for name in names):
-                return read_by
-        if ingest.poll() is not None:
-            raise SystemExit(f"the continuous ingest exited with {ingest.returncode}:\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"files not read after {VISIBLE_TIMEOUT_SECONDS} s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.25)
+    def all_read() -> bool:
+        if not (checkpoint / "commits").is_dir():
+            return False
+        committed = {int(p.name) for p in (checkpoint / "commits").iterdir() if p.name.isdigit()}
+        read_by = batches_of_files(checkpoint)
+        return all(read_by.get(name) in committed for name in names)
+
+    wait_until(all_read, "files not read", ingest, log, READ_TIMEOUT_SECONDS, poll_seconds=0.25)
+    return batches_of_files(checkpoint)
 
 
 def step_profile(log: Path, first_batch: int) -> dict[str, float]:
@@ -151,7 +148,8 @@ def main() -> int:
             first_batch = wait_until_read(checkpoint, ["warm-up.jsonl"], ingest, log)["warm-up.jsonl"] + 1
             landed: dict[str, float] = {}
             for number, chunk in enumerate(chunks[1:], start=1):
-                landed[f"file-{number:03d}.jsonl"] = land(landing, f"file-{number:03d}.jsonl", chunk)
+                name = f"file-{number:03d}.jsonl"
+                landed[name] = land(landing, name, chunk)
                 time.sleep(args.every)
             wait_until_read(checkpoint, list(landed), ingest, log)
         finally:
