@@ -16,13 +16,12 @@ import argparse
 import datetime as dt
 import sys
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from jobs.common.config import load_conf
 from jobs.common.keys import hour_key, surrogate_key
-from jobs.common.lake import conform, table_path
+from jobs.common.lake import conform, is_table, table_path
 from jobs.common.spark import start_spark
 from jobs.transforms.daily import day_key
 from schemas import TABLES
@@ -71,7 +70,7 @@ def main(lake: str, day_text: str, history_days: int, discovery: bool = False, f
              .write.format("delta").mode("append").save(table_path(lake, spec)))
 
     performance_spec = TABLES["fact_content_performance"]
-    if not DeltaTable.isDeltaTable(spark, table_path(lake, performance_spec)):
+    if not is_table(spark, table_path(lake, performance_spec)):
         return 0
     source_day = day - dt.timedelta(days=1)
     performance = spark.read.format("delta").load(table_path(lake, performance_spec))

@@ -23,7 +23,6 @@ import datetime as dt
 import logging
 import sys
 
-from delta.tables import DeltaTable
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -33,7 +32,7 @@ from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.failpoints import failpoint
 from jobs.common.landing import utc_now
 from jobs.common.lease import writer_lease
-from jobs.common.lake import conform, ensure_table, read_table, retry_on_conflict, table_path, table_version
+from jobs.common.lake import conform, ensure_table, is_table, read_table, retry_on_conflict, table_path, table_version
 from jobs.common.views import hot_and_archive
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
@@ -312,7 +311,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     spark = spark or start_spark("daily", conf, args.master)
     report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
     try:
-        if not DeltaTable.isDeltaTable(spark, table_path(conf.lake, TABLES["fact_content_engagements"])):
+        if not is_table(spark, table_path(conf.lake, TABLES["fact_content_engagements"])):
             raise FileNotFoundError(f"no fact_content_engagements table under {conf.lake}: run ingest first")
         for name in OUTPUTS + TIER_TABLES:
             ensure_table(spark, conf.lake, TABLES[name])

@@ -29,7 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf, join_path
-from jobs.common.lake import ensure_table, retry_on_conflict, table_path
+from jobs.common.lake import ensure_table, is_table, retry_on_conflict, table_path
 from jobs.common.maintenance import user_buckets
 from jobs.common.spark import session_settings
 from jobs.transforms.erasure import (
@@ -73,7 +73,7 @@ def audit_path(conf: Conf) -> str:
 
 def read_tombstones(spark: SparkSession, conf: Conf) -> DataFrame | None:
     """user_hash -> erased_before, or None when no erasure was ever recorded (nothing to filter)."""
-    if not DeltaTable.isDeltaTable(spark, audit_path(conf)):
+    if not is_table(spark, audit_path(conf)):
         return None
     salt_of(conf)
     return latest_requests(spark.read.format("delta").load(audit_path(conf)))
@@ -82,7 +82,7 @@ def read_tombstones(spark: SparkSession, conf: Conf) -> DataFrame | None:
 def read_erased_content(spark: SparkSession, conf: Conf) -> DataFrame | None:
     """content_key -> erased_before (its latest request), or None when no creator's video was erased."""
     path = table_path(conf.lake, ERASED_CONTENT)
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not is_table(spark, path):
         return None
     return spark.read.format("delta").load(path).groupBy("content_key").agg(
         F.max("erased_before").alias("erased_before"))
@@ -131,7 +131,7 @@ def erasure_targets(spark: SparkSession, conf: Conf) -> list[tuple[str, str, Tab
     for root, prefix in ((conf.lake, ""), (conf.archive, ARCHIVE_PREFIX)):
         for name in ERASURE_RULES:
             path = table_path(root, name)
-            if DeltaTable.isDeltaTable(spark, path):
+            if is_table(spark, path):
                 targets.append((prefix + name, path, TABLES[name]))
     return targets
 
@@ -237,7 +237,7 @@ def purge(spark: SparkSession, conf: Conf, tables: list[str]) -> dict:
     purged = {}
     for name in sorted(set(tables)):
         path = resolve_table(conf, name)
-        if not DeltaTable.isDeltaTable(spark, path):
+        if not is_table(spark, path):
             continue
         started = time.monotonic()
         if may_hold_deletion_vectors(spark, path):
@@ -259,7 +259,7 @@ def purge_due(spark: SparkSession, conf: Conf, now: dt.datetime, lease: bool = T
     """
     from jobs.common.lease import WriterActive, purge_lease
 
-    if not DeltaTable.isDeltaTable(spark, audit_path(conf)):
+    if not is_table(spark, audit_path(conf)):
         return {"requests_purged": 0}
     if lease:
         try:

@@ -34,7 +34,7 @@ def checkpoint_path(lake: str, query: str) -> str:
 def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> None:
     """Create the table from its spec unless it exists (comments, partitioning, properties); an
     existing table gets the columns the spec added since (`maintain` brings its properties)."""
-    if DeltaTable.isDeltaTable(spark, table_path(lake, spec)):
+    if is_table(spark, table_path(lake, spec)):
         add_missing_columns(spark, lake, spec)
         return  # cheaper than the builder's own check, which plans a CREATE every time
     builder = (
@@ -129,7 +129,7 @@ def read_table(spark: SparkSession, lake: str, spec: TableSpec, version: int | N
     """A lake table (at `version`, when given); a table not created yet reads as empty (e.g. no
     change feed has arrived, so there are no dimension rows)."""
     path = table_path(lake, spec)
-    if version is None and not DeltaTable.isDeltaTable(spark, path):
+    if version is None and not is_table(spark, path):
         return spark.createDataFrame([], spec.schema)
     reader = spark.read.format("delta")
     if version is not None:
@@ -140,7 +140,7 @@ def read_table(spark: SparkSession, lake: str, spec: TableSpec, version: int | N
 def table_version(spark: SparkSession, lake: str, spec: TableSpec) -> int | None:
     """The table's latest version, None when it does not exist."""
     path = table_path(lake, spec)
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not is_table(spark, path):
         return None
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
 
@@ -220,15 +220,24 @@ def _match_condition(keys: list[str], target_filter: str | None) -> str:
 
 
 def read_if_table(spark: SparkSession, path: str) -> DataFrame | None:
-    """The Delta table at `path`, or None when there is none yet. A read, not DeltaTable.isDeltaTable:
-    that answers from the session's cached log, so a long-running job would never see a table that
-    another job created after it first looked."""
+    """The Delta table at `path`, or None when there is none yet (a read: see `is_table`)."""
     try:
         return spark.read.format("delta").load(path)
     except AnalysisException as error:
         if error.getCondition() in MISSING_TABLE_CONDITIONS:
             return None
         raise
+
+
+def is_table(spark: SparkSession, path: str) -> bool:
+    """Whether `path` holds a Delta table now.
+
+    Not DeltaTable.isDeltaTable alone: it answers from the session's cached log of the path, which
+    only a read brings up to date. A path first looked at while another process was creating the
+    table (its `_delta_log` made, no commit yet) stays "no table" for the session's whole life: a
+    continuous ingest would never see the first erasure request. So a "no" is checked by a read.
+    """
+    return DeltaTable.isDeltaTable(spark, path) or read_if_table(spark, path) is not None
 
 
 def _target(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
@@ -248,7 +257,7 @@ def _committed_metrics(spark: SparkSession, lake: str, spec: TableSpec, merge: D
 
 
 def existing_tables(spark: SparkSession, lake: str) -> list[TableSpec]:
-    return [spec for spec in ALL_TABLES if DeltaTable.isDeltaTable(spark, table_path(lake, spec))]
+    return [spec for spec in ALL_TABLES if is_table(spark, table_path(lake, spec))]
 
 
 def register_tables(spark: SparkSession, lake: str) -> list[str]:

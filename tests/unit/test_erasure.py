@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -11,7 +12,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs.common.config import load_conf
-from jobs.common.erasure import delete_matching, may_hold_deletion_vectors, purge
+from jobs.common.erasure import delete_matching, may_hold_deletion_vectors, purge, read_tombstones, record_requests
 from jobs.common.retention import expired_files, source_log_entries
 from jobs.gdpr import requested_ids
 from jobs.maintain import data_files
@@ -26,7 +27,7 @@ from jobs.transforms.erasure import (
     with_erased_flag,
 )
 from schemas import ALL_TABLES, TABLES
-from tests.timezones import utc
+from tests.timezones import as_utc, utc
 
 SALT = "pepper"
 
@@ -118,6 +119,23 @@ def test_in_flight_lines_of_erased_users_before_their_request_are_flagged(spark)
     ], schema + ", is_erased boolean"))
     assert_df_equality(flagged, expected, ignore_row_order=True, ignore_nullable=True)
     assert with_erased_flag(lines, None, SALT, "event_timestamp").where("is_erased").count() == 0
+
+
+def test_a_stream_that_looked_while_the_first_request_was_recorded_sees_it(spark, tmp_path):
+    """A continuous ingest reads the tombstones every micro-batch; one that first looked between
+    gdpr making the audit table's `_delta_log` and committing it must still see the request."""
+    conf, recorder = (load_conf("local", lake=str(tmp_path / name)) for name in ("lake", "gdpr"))
+    audit = tmp_path / "lake" / TABLES["ops_gdpr_requests"].name
+    (audit / "_delta_log").mkdir(parents=True)
+    assert read_tombstones(spark, conf) is None
+    requested_at = utc(2026, 11, 20, 8)
+    record_requests(spark, recorder, ["u-gone"], requested_at, requested_at)
+    shutil.rmtree(audit)
+    shutil.copytree(tmp_path / "gdpr" / audit.name, audit)  # the commit, as the stream's session sees it
+    stones = read_tombstones(spark, conf)
+    assert stones is not None
+    assert [(r.user_hash, as_utc(r.erased_before)) for r in stones.collect()] == [
+        (user_hash_hex("u-gone", conf.get("gdpr.salt")), requested_at)]
 
 
 def test_content_changes_of_erased_creators_before_their_request_are_flagged(spark):

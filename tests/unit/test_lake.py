@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import threading
 
 import pytest
@@ -15,6 +16,7 @@ from jobs.common.lake import (
     append_once,
     conform,
     ensure_table,
+    is_table,
     register_tables,
     side_by_side,
     table_path,
@@ -64,6 +66,19 @@ def test_append_once_skips_a_replayed_version_but_not_a_new_app(spark, tmp_path)
 
     rows = sorted(r.rows for r in spark.read.format("delta").load(table_path(lake, ARRIVALS)).collect())
     assert rows == [5, 7, 9]
+
+
+def test_a_table_created_by_another_process_is_seen_after_a_look_during_its_creation(spark, tmp_path):
+    """The moment between another process making `_delta_log` and committing version 0."""
+    lake, elsewhere = str(tmp_path / "lake"), str(tmp_path / "elsewhere")
+    path = table_path(lake, ARRIVALS)
+    (tmp_path / "lake" / ARRIVALS.name / "_delta_log").mkdir(parents=True)
+    assert not is_table(spark, path)
+    ensure_table(spark, elsewhere, ARRIVALS)
+    shutil.rmtree(path)
+    shutil.copytree(table_path(elsewhere, ARRIVALS), path)  # its first commit, as this session sees it
+    assert not DeltaTable.isDeltaTable(spark, path)  # why is_table exists: Delta's cached answer
+    assert is_table(spark, path)
 
 
 def test_conform_orders_and_casts_to_the_spec(spark):
