@@ -42,7 +42,7 @@ from jobs.common.landing import (
     utc_now,
 )
 from jobs.common.lake import (
-    append_counted,
+    append_blind,
     append_once,
     checkpoint_path,
     ensure_table,
@@ -174,9 +174,10 @@ class BatchWriter(LandingBatchWriter):
                 failpoint_soon("during_facts", batch_id)
                 # Built here, so a retry after a commit conflict reads the table as it is now. Not
                 # an idempotent write: a replay finds its rows in the table (the de-duplication
-                # against it), writes none and counts none accepted; the count needs no read-back.
-                rows = append_counted(self._new_facts(valid, list(delivered_by_date), ingested_at), lake,
-                                      self.event_feed.table)
+                # against it), writes none and counts none accepted. A blind append, so an
+                # erasure's or an archive's MERGE of the same dates never conflicts with it.
+                rows = append_blind(self._new_facts(valid, list(delivered_by_date), ingested_at), lake,
+                                    self.event_feed.table)
                 failpoint("after_facts", batch_id)
                 return rows
 

@@ -9,7 +9,8 @@ from typing import Callable, TypeVar
 from delta import exceptions as delta_exceptions
 from delta.tables import DeltaMergeBuilder, DeltaTable
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import join_path
@@ -88,17 +89,27 @@ def append_once(frame: DataFrame, lake: str, spec: TableSpec, app_id: str, versi
     )
 
 
-def append_counted(frame: DataFrame, lake: str, spec: TableSpec) -> int:
-    """Append and return the rows written, counted on the way (an observation), not read back.
+def append_blind(frame: DataFrame, lake: str, spec: TableSpec) -> int:
+    """Append as a blind append, even when `frame` reads the table (e.g. de-duplicates against it),
+    and return the rows written, counted without reading them back. Nothing is written for no rows.
+
+    Delta records an append whose rows are computed from a scan of the same table as a read of
+    those partitions; a DELETE or MERGE of them committed meanwhile (an erasure, an archive) then
+    fails one of the two, and under load both keep failing each other's retries. Materialized
+    first, the rows no longer scan the table when the write is planned, so the commit is a blind
+    append, which writers of Delta's default isolation (WriteSerializable) never conflict with.
 
     Not an idempotent write: only for rows a replay cannot write twice (the facts, which a replay
-    finds in the table and de-duplicates away). The append always runs, so its count always
-    arrives, where an idempotent write Delta skips would leave the observation waiting forever.
+    finds in the table and de-duplicates away).
     """
-    written = Observation()
-    conform(frame, spec).observe(written, F.count(F.lit(1)).alias("rows")).write.format("delta").mode(
-        "append").save(table_path(lake, spec))
-    return written.get["rows"]
+    rows = conform(frame, spec).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        count = rows.count()
+        if count:
+            rows.write.format("delta").mode("append").save(table_path(lake, spec))
+        return count
+    finally:
+        rows.unpersist()
 
 
 def retry_on_conflict(action: Callable[[], T], attempts: int, pause_seconds: float = 1.0) -> T:

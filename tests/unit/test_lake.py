@@ -12,7 +12,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs.common.lake import (
-    append_counted,
+    append_blind,
     append_once,
     conform,
     ensure_table,
@@ -103,16 +103,41 @@ def test_register_tables_names_every_lake_table(spark, tmp_path):
     assert spark.sql("SELECT SUM(rows) AS n FROM ops_ingest_arrivals").first().n == 4
 
 
-def test_append_counted_returns_the_rows_it_wrote(spark, tmp_path):
+def test_append_blind_returns_the_rows_it_wrote_and_commits_nothing_for_none(spark, tmp_path):
     lake = str(tmp_path)
     ensure_table(spark, lake, ARRIVALS)
     first = arrival_rows(spark, dt.date(2026, 11, 19), 5).unionByName(arrival_rows(spark, dt.date(2026, 11, 20), 7))
-    assert append_counted(first, lake, ARRIVALS) == 2
+    assert append_blind(first, lake, ARRIVALS) == 2
     nothing_new = arrival_rows(spark, dt.date(2026, 11, 21), 1).where(F.col("rows") > 100)
-    assert append_counted(nothing_new, lake, ARRIVALS) == 0
-    assert append_counted(arrival_rows(spark, dt.date(2026, 11, 21), 1), lake, ARRIVALS) == 1
+    versions = DeltaTable.forPath(spark, table_path(lake, ARRIVALS)).history().count()
+    assert append_blind(nothing_new, lake, ARRIVALS) == 0
+    assert DeltaTable.forPath(spark, table_path(lake, ARRIVALS)).history().count() == versions
+    assert append_blind(arrival_rows(spark, dt.date(2026, 11, 21), 1), lake, ARRIVALS) == 1
     stored = spark.read.format("delta").load(table_path(lake, ARRIVALS))
     assert sorted(r.rows for r in stored.collect()) == [1, 5, 7]
+
+
+def test_append_blind_commits_a_blind_append_when_its_rows_read_the_same_table(spark, tmp_path):
+    """Rows de-duplicated against the table they go to: a plain append of them records a read of
+    the table (and conflicts with a concurrent MERGE of those dates); append_blind's does not."""
+    lake = str(tmp_path)
+    ensure_table(spark, lake, ARRIVALS)
+    path = table_path(lake, ARRIVALS)
+    append_once(arrival_rows(spark, dt.date(2026, 11, 20), 5), lake, ARRIVALS, "app", 0)
+
+    def not_loaded_yet(rows: int):
+        loaded = spark.read.format("delta").load(path).select("event_date", "rows")
+        return arrival_rows(spark, dt.date(2026, 11, 20), rows).join(loaded, ["event_date", "rows"], "left_anti")
+
+    def last_commit_is_blind() -> bool:
+        return DeltaTable.forPath(spark, path).history(1).first().isBlindAppend
+
+    conform(not_loaded_yet(6), ARRIVALS).write.format("delta").mode("append").save(path)
+    assert not last_commit_is_blind()  # the control: the plain append reads its table
+    assert append_blind(not_loaded_yet(7), lake, ARRIVALS) == 1
+    assert last_commit_is_blind()
+    assert append_blind(not_loaded_yet(7), lake, ARRIVALS) == 0  # loaded now: nothing new
+    assert sorted(r.rows for r in spark.read.format("delta").load(path).collect()) == [5, 6, 7]
 
 
 def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_ended(spark, tmp_path):
@@ -121,8 +146,8 @@ def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_en
     engagements_arrivals = arrival_rows(spark, dt.date(2026, 11, 20), 3)
     discovery_arrivals = arrival_rows(spark, dt.date(2026, 11, 20), 4).withColumn("feed", F.lit("discovery"))
     written = side_by_side(
-        lambda: append_counted(engagements_arrivals, lake, ARRIVALS),
-        lambda: append_counted(discovery_arrivals, lake, ARRIVALS),
+        lambda: append_blind(engagements_arrivals, lake, ARRIVALS),
+        lambda: append_blind(discovery_arrivals, lake, ARRIVALS),
     )
     assert written == [1, 1]
     stored = spark.read.format("delta").load(table_path(lake, ARRIVALS))
@@ -131,7 +156,7 @@ def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_en
     slow_write_ended = threading.Event()
 
     def slow_write() -> int:
-        rows = append_counted(arrival_rows(spark, dt.date(2026, 11, 21), 9), lake, ARRIVALS)
+        rows = append_blind(arrival_rows(spark, dt.date(2026, 11, 21), 9), lake, ARRIVALS)
         slow_write_ended.set()
         return rows
 
