@@ -2,10 +2,13 @@
 
 1. The request is recorded first (ops_gdpr_requests: salted hash, time, purge due): from that commit
    on, the ingest drops the users' in-flight events (timestamp before the request).
-2. The job waits for the writers that started before that commit (their leases, jobs/common/lease.py):
-   they may have read the tombstones too early. Writers that start later cannot store the users.
+2. The job takes the erasure lease (jobs/common/lease.py): writers that start now wait for it, and
+   the job waits for those already running, which may have read the tombstones too early. Delta
+   commits at Serializable isolation, so a MERGE beside a stream's appends to the same dates would
+   keep failing; the stream pauses between micro-batches instead.
 3. Each table is erased in one MERGE against the requested ids (the ids never reach the Delta log),
    retried on concurrent-commit conflicts; the audit rows get the tables touched and rows removed.
+   The lease ends with the last MERGE.
 4. The physical purge (jobs/common/erasure.py) runs in the first `maintain` after
    gdpr.purge_delay_hours, or now with --purge-now: then the job holds the purge lease from the
    start, and refuses (exit 1, nothing erased, nothing purged) while any writer is active.
@@ -26,7 +29,7 @@ from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.erasure import complete_request, erase_users, purge_due, record_requests, salt_of
 from jobs.common.landing import utc_now
-from jobs.common.lease import WriterActive, purge_lease, wait_for_writers_started_before, writer_lease
+from jobs.common.lease import WriterActive, erasure_lease, purge_lease
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
@@ -71,8 +74,7 @@ def erase(spark: SparkSession, conf: Conf, user_ids: list[str], purge_now: bool)
     if purge_now:
         removed = erase_users(spark, conf, users, requested_at)
     else:
-        wait_for_writers_started_before(spark, conf, utc_now())
-        with writer_lease(spark, conf, "gdpr"):
+        with erasure_lease(spark, conf, "gdpr"):  # writers pause; those running end first
             removed = erase_users(spark, conf, users, requested_at)
     complete_request(spark, conf, request_id, removed)
     return {

@@ -1,22 +1,24 @@
-"""Leases under <lake>/_leases: who is writing the lake now, so a physical purge never races a writer.
+"""Leases under <lake>/_leases: who is writing the lake now, so a physical purge never races a
+writer and an erasure gets the quiet moment it needs.
 
 A writer (an ingest micro-batch, a dims run, a daily run) holds a `writer` lease while it writes;
-the purge holds a `purge` lease. Each is a small JSON file (job, host, pid, when acquired, last
-heartbeat) that a daemon thread rewrites every third of the lease time, and that is deleted on
-release. A lease whose heartbeat is older than `gdpr.lease_seconds` is stale (its holder died, e.g.
-SIGKILL) and counts for nothing.
+the purge holds a `purge` lease; gdpr's erasure an `erasure` lease. Each is a small JSON file (job,
+host, pid, when acquired, last heartbeat) that a daemon thread rewrites every third of the lease
+time, and that is deleted on release. A lease whose heartbeat is older than `gdpr.lease_seconds` is
+stale (its holder died, e.g. SIGKILL) and counts for nothing.
 
-The two sides exclude each other the way two flags do: each writes its own lease first, then looks
-for the other side's. A writer that finds a live purge lease withdraws and waits for it to end; a
-purge that finds a live writer lease withdraws and refuses. At least one of two that start together
-sees the other, so a purge never runs beside a writer. Files go through the Hadoop filesystem API,
-so the same code works on a local lake and on an object store.
+The sides exclude each other the way two flags do: each writes its own lease first, then looks for
+the other side's. A writer that finds a live purge or erasure lease withdraws and waits for it to
+end; an erasure that finds a live purge does the same, then waits for the writers already running
+to finish; a purge that finds a live writer or erasure lease withdraws and refuses. Of two that
+start together at least one sees the other, so a purge never runs beside a writer or an erasure,
+and no writer starts while an erasure runs. Files go through the Hadoop filesystem API, so the
+same code works on a local lake and on an object store.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import socket
@@ -33,6 +35,7 @@ from jobs.common.config import Conf, join_path
 LEASES = "_leases"
 WRITER = "writer"
 PURGE = "purge"
+ERASURE = "erasure"
 
 
 class WriterActive(RuntimeError):
@@ -137,21 +140,47 @@ class _Held:
         self.files.delete(self.name)
 
 
-@contextlib.contextmanager
-def writer_lease(spark: SparkSession, conf: Conf, job: str) -> Iterator[None]:
-    """Hold a writer lease while writing; wait (up to `gdpr.purge_wait_seconds`) while a purge runs."""
+def _hold_unless(spark: SparkSession, conf: Conf, kind: str, job: str, blockers: tuple[str, ...]) -> _Held:
+    """Hold a lease of `kind` once no live lease of the `blockers` kinds is left: withdraw and look
+    again every second, for up to `gdpr.purge_wait_seconds`."""
     deadline = time.monotonic() + float(conf.get("gdpr.purge_wait_seconds"))
     while True:
-        held = _Held(spark, conf, WRITER, job)
+        held = _Held(spark, conf, kind, job)
         held.acquire()
-        purges = live_leases(spark, conf, PURGE)
-        if not purges:
-            break
+        holding = [(blocker, lease) for blocker in blockers for lease in live_leases(spark, conf, blocker)]
+        if not holding:
+            return held
         held.release()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{job}: a purge still holds the lake: {purges[0].describe(time.time())}")
+            blocker, lease = holding[0]
+            raise TimeoutError(f"{job}: a {blocker} still holds the lake: {lease.describe(time.time())}")
         time.sleep(1.0)
+
+
+@contextlib.contextmanager
+def writer_lease(spark: SparkSession, conf: Conf, job: str) -> Iterator[None]:
+    """Hold a writer lease while writing; wait (up to `gdpr.purge_wait_seconds`) while a purge or an
+    erasure runs."""
+    held = _hold_unless(spark, conf, WRITER, job, (PURGE, ERASURE))
     try:
+        yield
+    finally:
+        held.release()
+
+
+@contextlib.contextmanager
+def erasure_lease(spark: SparkSession, conf: Conf, job: str = "gdpr") -> Iterator[None]:
+    """Hold the erasure lease: writers that start meanwhile wait for it to end. Wait first for a
+    running purge, then for the writers already running to finish (each up to
+    `gdpr.purge_wait_seconds`).
+
+    Open-source Delta commits at Serializable isolation only: a MERGE that deletes a user's rows
+    from a partition fails when an append to that partition commits while it runs, blind or not,
+    so beside a stream that commits every few seconds an erasure would lose every retry.
+    """
+    held = _hold_unless(spark, conf, ERASURE, job, (PURGE,))
+    try:
+        _wait_for_writers_started_before(spark, conf, time.time())
         yield
     finally:
         held.release()
@@ -159,33 +188,30 @@ def writer_lease(spark: SparkSession, conf: Conf, job: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def purge_lease(spark: SparkSession, conf: Conf, job: str = "purge") -> Iterator[None]:
-    """Hold the purge lease; raise WriterActive (holding nothing) when a writer is active."""
+    """Hold the purge lease; raise WriterActive (holding nothing) when a writer or an erasure is active."""
     held = _Held(spark, conf, PURGE, job)
     held.acquire()
-    writers = live_leases(spark, conf, WRITER)
-    if writers:
+    active = live_leases(spark, conf, WRITER) + live_leases(spark, conf, ERASURE)
+    if active:
         held.release()
         now = time.time()
-        raise WriterActive("a writer is active: " + "; ".join(w.describe(now) for w in writers))
+        raise WriterActive("a writer is active: " + "; ".join(w.describe(now) for w in active))
     try:
         yield
     finally:
         held.release()
 
 
-def wait_for_writers_started_before(spark: SparkSession, conf: Conf, moment: dt.datetime) -> None:
-    """Wait until every writer that acquired its lease before `moment` has released it (or died).
-
-    The gdpr job's barrier: a writer that started before the erasure request was recorded may have
-    read the tombstones before they held the request; one that starts later cannot.
-    """
-    cutoff = moment.timestamp()
+def _wait_for_writers_started_before(spark: SparkSession, conf: Conf, cutoff: float) -> None:
+    """Wait until every writer that acquired its lease before `cutoff` (epoch seconds) has released
+    it (or died). Run after the erasure lease is written, this also covers every writer that read
+    the erased users' tombstones before the request was recorded: none that starts later can."""
     deadline = time.monotonic() + float(conf.get("gdpr.purge_wait_seconds"))
     while True:
         earlier = [w for w in live_leases(spark, conf, WRITER) if w.acquired_at <= cutoff]
         if not earlier:
             return
         if time.monotonic() > deadline:
-            raise TimeoutError("writers that started before the request are still running: "
+            raise TimeoutError("writers that started before the erasure are still running: "
                                + "; ".join(w.describe(time.time()) for w in earlier))
         time.sleep(1.0)

@@ -1,5 +1,5 @@
-"""gdpr while `ingest --continuous` writes: the erasure's MERGEs and the stream's micro-batches commit
-side by side (each retried on conflicts); nothing fails, no event is lost or doubled, the erased
+"""gdpr while `ingest --continuous` writes: the stream pauses between micro-batches while the erasure
+runs (its lease), files keep landing; nothing fails, no event is lost or doubled, the erased
 user's events from before the request are gone (the in-flight ones dropped as `erased`), and the
 same user's later events are kept as a returning user's."""
 

@@ -9,6 +9,7 @@ import datetime as dt
 import gzip
 import json
 import struct
+import threading
 from collections import defaultdict
 from functools import reduce
 from pathlib import Path
@@ -21,7 +22,7 @@ from pyspark.sql import functions as F
 from jobs import daily, dims, gdpr, ingest
 from jobs.common.config import load_conf
 from jobs.common.landing import utc_now
-from jobs.common.lease import purge_lease, writer_lease
+from jobs.common.lease import WriterActive, erasure_lease, purge_lease, writer_lease
 from schemas import ALL_TABLES
 from tests.clock import days_ago
 from tests.e2e.conftest import run_job_in_process
@@ -247,6 +248,46 @@ def test_a_writer_waits_for_a_running_purge(spark, tmp_path):
                 pass
     with writer_lease(spark, conf, "dims"):  # the purge is over
         assert list((tmp_path / "_leases").iterdir())
+    assert not list((tmp_path / "_leases").iterdir())
+
+
+def test_an_erasure_waits_for_running_writers_pauses_new_ones_and_shuts_out_a_purge(spark, tmp_path):
+    impatient = load_conf("local", ["gdpr.purge_wait_seconds=0"], lake=str(tmp_path))
+    with writer_lease(spark, impatient, "ingest-engagements"):
+        with pytest.raises(TimeoutError, match="ingest-engagements"):
+            with erasure_lease(spark, impatient):
+                pass
+    with purge_lease(spark, impatient):
+        with pytest.raises(TimeoutError, match="purge"):
+            with erasure_lease(spark, impatient):
+                pass
+    with erasure_lease(spark, impatient):
+        with pytest.raises(WriterActive, match="gdpr"):
+            with purge_lease(spark, impatient):
+                pass
+
+    # A writer that starts during the erasure waits, and writes once it ends.
+    patient = load_conf("local", ["gdpr.purge_wait_seconds=120"], lake=str(tmp_path))
+    writing, erasure_ended = threading.Event(), threading.Event()
+    outcome = []
+
+    def write_during_the_erasure() -> None:
+        try:
+            with writer_lease(spark, patient, "dims"):
+                outcome.append(erasure_ended.is_set())
+                writing.set()
+        except Exception as error:  # noqa: BLE001 (asserted below)
+            outcome.append(error)
+            writing.set()
+
+    with erasure_lease(spark, patient):
+        writer = threading.Thread(target=write_during_the_erasure, name="dims")
+        writer.start()
+        assert not writing.wait(5), outcome  # five looks at the leases, each one withdrawn
+        erasure_ended.set()
+    assert writing.wait(60), "the writer did not start after the erasure"
+    writer.join()
+    assert outcome == [True]
     assert not list((tmp_path / "_leases").iterdir())
 
 
