@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 # Generous: a spark-submit start on a loaded 2-core CI machine can take minutes (JVM, Ivy, Delta).
 DEADLINE_SECONDS = 420
 ERROR_LINE = re.compile(r"Traceback|RuntimeError|\bERROR\b")
+CAUSE_LINE = re.compile(r"^(Caused by: )?[\w.$]+(Exception|Error)\b|^\S*Exception: ")
 
 
 class Child:
@@ -48,8 +49,12 @@ class Child:
 
     def output(self) -> str:
         self.dump_stacks()
-        return (f"exit {self.process.poll()}\n--- stdout ({self.stdout_path}) ---\n{self.stdout[-20000:]}\n"
-                f"--- stderr ({self.stderr_path}) ---\n{self.stderr[-6000:]}")
+        stderr = self.stderr
+        # A JVM stack trace is long and its cause is at its head: every distinct exception line first.
+        causes = list(dict.fromkeys(line for line in stderr.splitlines() if CAUSE_LINE.search(line)))
+        return (f"exit {self.process.poll()}\n--- exception lines in stderr ---\n" + "\n".join(causes[:40]) +
+                f"\n--- stdout ({self.stdout_path}) ---\n{self.stdout[-20000:]}\n"
+                f"--- stderr ({self.stderr_path}) ---\n{stderr[-6000:]}")
 
     def dump_stacks(self) -> None:
         """A child still running says where it waits: the JVM's threads (SIGQUIT) and the Python
