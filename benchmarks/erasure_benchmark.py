@@ -11,9 +11,10 @@ EVENTS_PER_DAY engagements with the files as the ingest leaves them ("as ingeste
 users (benchmarks/erasure_users.py) have events on D in both facts, hence on every day.
 
 Layouts, each a hard-linked copy of the built lake: "as ingested"; "maintain" (the real job with the
-configured policy); for each --also-target-mb N, "maintain, N MB files" (the same job with
-maintain.target_file_mb = N, the lake-wide size: the facts' own [maintain.tables.*] size wins). Then, on a fresh linked copy of each layout, the real `gdpr` job
-(no --purge-now: the logical erasure is what rewrites fact files) for 1 user and for 100 users.
+configured policy); for each --also-target-mb N, "maintain, N MB files" (the same job with the
+event facts' maintain.tables.<table>.target_file_mb = N). Then, on a fresh linked copy of each
+layout, the real `gdpr` job (no --purge-now: the logical erasure is what rewrites fact files) for
+1 user and for 100 users.
 Measured: the job's wall time (spark-submit to exit), its erasure step (the per-table MERGE times
 it logs), and the fact files the MERGEs rewrote (numTargetFilesRemoved / numTargetBytesRemoved of
 the MERGE commits in both event facts' logs). Prints a Markdown table, also written to
@@ -89,9 +90,15 @@ def merge_metrics(table: Path, after_version: int) -> dict[str, int]:
     return totals
 
 
-def erase_seconds(stderr: str, tables: tuple[str, ...] | None = None) -> float:
+def erase_seconds(job_log: str, tables: tuple[str, ...] | None = None) -> float:
     """Seconds of the per-table erasure MERGEs gdpr logs (only `tables` when given)."""
-    return sum(float(m.group(3)) for m in ERASED_LINE.finditer(stderr) if tables is None or m.group(2) in tables)
+    return sum(float(m.group(3)) for m in ERASED_LINE.finditer(job_log) if tables is None or m.group(2) in tables)
+
+
+def fact_file_size(mb: int) -> list[str]:
+    """maintain's overrides for the event facts' file size (their own [maintain.tables.*] setting,
+    which wins over the lake-wide maintain.target_file_mb)."""
+    return [arg for table in EVENT_FACTS for arg in ("--set", f"maintain.tables.{table}.target_file_mb={mb}")]
 
 
 def spread(values: list[int]) -> str:
@@ -136,7 +143,8 @@ class Steps:
         report = status_line(out)
         if report.get("status") != "ok":
             raise SystemExit(f"{job} failed: {report}\n{err[-6000:]}")
-        return seconds, report, err
+        # The job's own log lines: spark-submit sends the Python driver's stderr to stdout.
+        return seconds, report, out + err
 
     def script(self, what: str, script: str, args: list[str]) -> float:
         return self.run(what, spark_submit_command(what, args, self.settings, BENCH_DIR / script), True)[0]
@@ -177,15 +185,15 @@ def erasure(steps: Steps, layout_lake: Path, scratch: Path, users: list[str], wh
     versions = {name: latest_version(scratch / name) for name in EVENT_FACTS}
     requests = scratch.parent / f"{scratch.name}.requests"
     requests.write_text("\n".join(users) + "\n", encoding="utf-8")
-    seconds, report, err = steps.job(what, "gdpr", ["--lake", str(scratch), "--requests", str(requests)])
+    seconds, report, job_log = steps.job(what, "gdpr", ["--lake", str(scratch), "--requests", str(requests)])
     merged = {name: merge_metrics(scratch / name, versions[name]) for name in EVENT_FACTS}
     shutil.rmtree(scratch)
     requests.unlink()
     return {
         "seconds": seconds,
         "job_seconds": report["seconds"],
-        "erase_seconds": erase_seconds(err),
-        "fact_erase_seconds": erase_seconds(err, EVENT_FACTS),
+        "erase_seconds": erase_seconds(job_log),
+        "fact_erase_seconds": erase_seconds(job_log, EVENT_FACTS),
         "rows_removed": {name: report["per_table"].get(name, 0) for name in EVENT_FACTS},
         "files_removed": sum(m["files_removed"] for m in merged.values()),
         "bytes_removed": sum(m["bytes_removed"] for m in merged.values()),
@@ -229,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     picked = json.loads((workdir / "users.json").read_text())
     layouts: dict[str, Path] = {AS_INGESTED: built}
     maintained: dict[str, dict] = {}
-    variants = [("maintain (conf)", [])] + [(f"maintain, {mb} MB files", ["--set", f"maintain.target_file_mb={mb}"])
+    variants = [("maintain (conf)", [])] + [(f"maintain, {mb} MB files", fact_file_size(mb))
                                             for mb in args.also_target_mb]
     for label, overrides in variants:
         lake = workdir / f"layout-{len(layouts)}"
