@@ -94,10 +94,11 @@ def append_blind(frame: DataFrame, lake: str, spec: TableSpec) -> int:
     and return the rows written, counted without reading them back. Nothing is written for no rows.
 
     Delta records an append whose rows are computed from a scan of the same table as a read of
-    those partitions; a DELETE or MERGE of them committed meanwhile (an erasure, an archive) then
-    fails one of the two, and under load both keep failing each other's retries. Materialized
-    first, the rows no longer scan the table when the write is planned, so the commit is a blind
-    append, which writers of Delta's default isolation (WriteSerializable) never conflict with.
+    those partitions, and a DELETE or MERGE of them committed meanwhile (an erasure, an archive)
+    then fails it. Materialized first, the rows no longer scan the table when the write is
+    planned, so the commit is a blind append: it reads nothing, so no concurrent commit fails it
+    (the other way round still holds: Delta's only isolation, Serializable, fails a MERGE when an
+    append to a date it reads commits first; see lease.erasure_lease).
 
     Not an idempotent write: only for rows a replay cannot write twice (the facts, which a replay
     finds in the table and de-duplicates away).
