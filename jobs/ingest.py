@@ -42,11 +42,12 @@ from jobs.common.landing import (
     utc_now,
 )
 from jobs.common.lake import (
-    append_blind,
+    append_counted,
     append_once,
     checkpoint_path,
     ensure_table,
     read_if_table,
+    read_pinned,
     retry_on_conflict,
     side_by_side,
     table_path,
@@ -174,10 +175,11 @@ class BatchWriter(LandingBatchWriter):
                 failpoint_soon("during_facts", batch_id)
                 # Built here, so a retry after a commit conflict reads the table as it is now. Not
                 # an idempotent write: a replay finds its rows in the table (the de-duplication
-                # against it), writes none and counts none accepted. A blind append, so an
-                # erasure's or an archive's MERGE of the same dates never conflicts with it.
-                rows = append_blind(self._new_facts(valid, list(delivered_by_date), ingested_at), lake,
-                                    self.event_feed.table)
+                # against it), writes none and counts none accepted. A blind append (the table
+                # read pinned), so an erasure's or an archive's MERGE of the same dates never
+                # fails it.
+                rows = append_counted(self._new_facts(valid, list(delivered_by_date), ingested_at), lake,
+                                      self.event_feed.table)
                 failpoint("after_facts", batch_id)
                 return rows
 
@@ -266,7 +268,7 @@ class BatchWriter(LandingBatchWriter):
         table, id_key = self.event_feed.table, self.event_feed.id_key
         event, in_dates = [id_key, "event_id"], F.col("event_date").isin(dates)
         loaded_ids = (
-            self.spark.read.format("delta").load(table_path(self.conf.lake, table))
+            read_pinned(self.spark, table_path(self.conf.lake, table))
             .where(in_dates)
             .select(*event)
         )

@@ -9,8 +9,7 @@ from typing import Callable, TypeVar
 from delta import exceptions as delta_exceptions
 from delta.tables import DeltaMergeBuilder, DeltaTable
 from pyspark.errors import AnalysisException
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import join_path
@@ -89,28 +88,36 @@ def append_once(frame: DataFrame, lake: str, spec: TableSpec, app_id: str, versi
     )
 
 
-def append_blind(frame: DataFrame, lake: str, spec: TableSpec) -> int:
-    """Append as a blind append, even when `frame` reads the table (e.g. de-duplicates against it),
-    and return the rows written, counted without reading them back. Nothing is written for no rows.
-
-    Delta records an append whose rows are computed from a scan of the same table as a read of
-    those partitions, and a DELETE or MERGE of them committed meanwhile (an erasure, an archive)
-    then fails it. Materialized first, the rows no longer scan the table when the write is
-    planned, so the commit is a blind append: it reads nothing, so no concurrent commit fails it
-    (the other way round still holds: Delta's only isolation, Serializable, fails a MERGE when an
-    append to a date it reads commits first; see lease.erasure_lease).
+def append_counted(frame: DataFrame, lake: str, spec: TableSpec) -> int:
+    """Append and return the rows written, counted on the way (an observed metric): one Spark job,
+    nothing read back.
 
     Not an idempotent write: only for rows a replay cannot write twice (the facts, which a replay
-    finds in the table and de-duplicates away).
+    finds in the table and de-duplicates away). The append always runs, so its count always
+    arrives (an idempotent write that Delta skipped would leave the observation waiting forever).
+    Rows computed from the same table stay a blind append only if they read it through
+    `read_pinned`.
     """
-    rows = conform(frame, spec).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        count = rows.count()
-        if count:
-            rows.write.format("delta").mode("append").save(table_path(lake, spec))
-        return count
-    finally:
-        rows.unpersist()
+    written = Observation()
+    conform(frame, spec).observe(written, F.count(F.lit(1)).alias("rows")).write.format("delta").mode(
+        "append").save(table_path(lake, spec))
+    return written.get["rows"]
+
+
+def read_pinned(spark: SparkSession, path: str) -> DataFrame:
+    """The Delta table at `path` as it is now, read as of its version number (time travel).
+
+    Delta records a scan of a table's latest state inside a write to that table as the write's
+    read: an append de-duplicated against the table then fails when a DELETE or MERGE of the same
+    partitions (an erasure, an archive) commits meanwhile. A scan of a fixed version is not the
+    transaction's read (Delta's PrepareDeltaScan takes a time-travel scan's files from its own
+    snapshot), so the append stays blind (isBlindAppend): no concurrent commit fails it (the
+    other way round still holds: Delta's only isolation, Serializable, fails a MERGE when an append
+    to a date it reads commits first; see lease.erasure_lease). The version is the latest, whose
+    snapshot Delta has cached: the read costs what a plain one does.
+    """
+    version = DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    return spark.read.format("delta").option("versionAsOf", version).load(path)
 
 
 def retry_on_conflict(action: Callable[[], T], attempts: int, pause_seconds: float = 1.0) -> T:

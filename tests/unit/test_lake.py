@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
+import time
 
 import pytest
 from chispa import assert_df_equality
@@ -12,11 +13,13 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from jobs.common.lake import (
-    append_blind,
+    COMMIT_CONFLICTS,
+    append_counted,
     append_once,
     conform,
     ensure_table,
     is_table,
+    read_pinned,
     register_tables,
     side_by_side,
     table_path,
@@ -103,41 +106,90 @@ def test_register_tables_names_every_lake_table(spark, tmp_path):
     assert spark.sql("SELECT SUM(rows) AS n FROM ops_ingest_arrivals").first().n == 4
 
 
-def test_append_blind_returns_the_rows_it_wrote_and_commits_nothing_for_none(spark, tmp_path):
+def test_append_counted_returns_the_rows_it_wrote(spark, tmp_path):
     lake = str(tmp_path)
     ensure_table(spark, lake, ARRIVALS)
     first = arrival_rows(spark, dt.date(2026, 11, 19), 5).unionByName(arrival_rows(spark, dt.date(2026, 11, 20), 7))
-    assert append_blind(first, lake, ARRIVALS) == 2
+    assert append_counted(first, lake, ARRIVALS) == 2
     nothing_new = arrival_rows(spark, dt.date(2026, 11, 21), 1).where(F.col("rows") > 100)
-    versions = DeltaTable.forPath(spark, table_path(lake, ARRIVALS)).history().count()
-    assert append_blind(nothing_new, lake, ARRIVALS) == 0
-    assert DeltaTable.forPath(spark, table_path(lake, ARRIVALS)).history().count() == versions
-    assert append_blind(arrival_rows(spark, dt.date(2026, 11, 21), 1), lake, ARRIVALS) == 1
+    assert append_counted(nothing_new, lake, ARRIVALS) == 0
+    assert append_counted(arrival_rows(spark, dt.date(2026, 11, 21), 1), lake, ARRIVALS) == 1
     stored = spark.read.format("delta").load(table_path(lake, ARRIVALS))
     assert sorted(r.rows for r in stored.collect()) == [1, 5, 7]
 
 
-def test_append_blind_commits_a_blind_append_when_its_rows_read_the_same_table(spark, tmp_path):
-    """Rows de-duplicated against the table they go to: a plain append of them records a read of
-    the table (and conflicts with a concurrent MERGE of those dates); append_blind's does not."""
+def test_an_append_of_rows_read_from_the_pinned_table_is_blind(spark, tmp_path):
+    """Rows de-duplicated against the table they go to: appended from a plain read, the commit
+    records a read of the table (and a concurrent MERGE of those dates fails it); from the
+    pinned read, it does not."""
     lake = str(tmp_path)
     ensure_table(spark, lake, ARRIVALS)
     path = table_path(lake, ARRIVALS)
     append_once(arrival_rows(spark, dt.date(2026, 11, 20), 5), lake, ARRIVALS, "app", 0)
 
-    def not_loaded_yet(rows: int):
-        loaded = spark.read.format("delta").load(path).select("event_date", "rows")
+    def not_loaded_yet(rows: int, loaded_table):
+        loaded = loaded_table.select("event_date", "rows")
         return arrival_rows(spark, dt.date(2026, 11, 20), rows).join(loaded, ["event_date", "rows"], "left_anti")
 
     def last_commit_is_blind() -> bool:
         return DeltaTable.forPath(spark, path).history(1).first().isBlindAppend
 
-    conform(not_loaded_yet(6), ARRIVALS).write.format("delta").mode("append").save(path)
-    assert not last_commit_is_blind()  # the control: the plain append reads its table
-    assert append_blind(not_loaded_yet(7), lake, ARRIVALS) == 1
+    assert append_counted(not_loaded_yet(6, spark.read.format("delta").load(path)), lake, ARRIVALS) == 1
+    assert not last_commit_is_blind()  # the control: the plain read is the append's read
+    assert append_counted(not_loaded_yet(7, read_pinned(spark, path)), lake, ARRIVALS) == 1
     assert last_commit_is_blind()
-    assert append_blind(not_loaded_yet(7), lake, ARRIVALS) == 0  # loaded now: nothing new
+    # Pinned at the latest version: what was just written is seen.
+    assert append_counted(not_loaded_yet(7, read_pinned(spark, path)), lake, ARRIVALS) == 0
     assert sorted(r.rows for r in spark.read.format("delta").load(path).collect()) == [5, 6, 7]
+
+
+def test_a_delete_committed_while_the_append_runs_fails_it_only_when_the_read_is_not_pinned(spark, tmp_path):
+    """The stream's case: an erasure's or archive's commit lands while the append's job runs (its
+    transaction open). A UDF in the appended rows holds the job until the delete has committed."""
+    lake = str(tmp_path)
+    ensure_table(spark, lake, ARRIVALS)
+    path = table_path(lake, ARRIVALS)
+    day = dt.date(2026, 11, 20)
+    started, go = tmp_path / "append-started", tmp_path / "delete-committed"
+
+    @F.udf("long", useArrow=False)
+    def held(rows):
+        started.touch()
+        deadline = time.monotonic() + 120
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return rows
+
+    def append_while_a_delete_commits(pinned: bool, rows: int) -> dict:
+        append_once(arrival_rows(spark, day, 100 + rows), lake, ARRIVALS, "app", rows)  # the row deleted
+        for signal in (started, go):
+            signal.unlink(missing_ok=True)
+        loaded = (read_pinned(spark, path) if pinned else spark.read.format("delta").load(path))
+        new_rows = (arrival_rows(spark, day, rows)
+                    .join(loaded.select("event_date", "rows"), ["event_date", "rows"], "left_anti")
+                    .withColumn("rows", held("rows")))
+        outcome: dict = {}
+
+        def append() -> None:
+            try:
+                outcome["written"] = append_counted(new_rows, lake, ARRIVALS)
+            except COMMIT_CONFLICTS as conflict:
+                outcome["conflict"] = conflict
+
+        writer = threading.Thread(target=append)
+        writer.start()
+        deadline = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "the append's job never ran"
+        DeltaTable.forPath(spark, path).delete(F.col("rows") == F.lit(100 + rows))
+        go.touch()
+        writer.join(timeout=180)
+        return outcome
+
+    assert "conflict" in append_while_a_delete_commits(pinned=False, rows=6)  # the control
+    assert append_while_a_delete_commits(pinned=True, rows=7) == {"written": 1}
+    assert sorted(r.rows for r in spark.read.format("delta").load(path).collect()) == [7]
 
 
 def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_ended(spark, tmp_path):
@@ -146,8 +198,8 @@ def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_en
     engagements_arrivals = arrival_rows(spark, dt.date(2026, 11, 20), 3)
     discovery_arrivals = arrival_rows(spark, dt.date(2026, 11, 20), 4).withColumn("feed", F.lit("discovery"))
     written = side_by_side(
-        lambda: append_blind(engagements_arrivals, lake, ARRIVALS),
-        lambda: append_blind(discovery_arrivals, lake, ARRIVALS),
+        lambda: append_counted(engagements_arrivals, lake, ARRIVALS),
+        lambda: append_counted(discovery_arrivals, lake, ARRIVALS),
     )
     assert written == [1, 1]
     stored = spark.read.format("delta").load(table_path(lake, ARRIVALS))
@@ -156,7 +208,7 @@ def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_en
     slow_write_ended = threading.Event()
 
     def slow_write() -> int:
-        rows = append_blind(arrival_rows(spark, dt.date(2026, 11, 21), 9), lake, ARRIVALS)
+        rows = append_counted(arrival_rows(spark, dt.date(2026, 11, 21), 9), lake, ARRIVALS)
         slow_write_ended.set()
         return rows
 
