@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from benchmarks.ingest_benchmark import BENCH_DIR, measured
@@ -36,7 +37,9 @@ from jobs.common.spark import spark_settings
 from jobs.launch import launch_environment, spark_submit_command
 
 DAYS_AGO = 3  # day D: far enough back that D-1 and D are whole past days
-GOAL_VS_DUCKDB = 3.0
+GOAL_VS_DUCKDB = 8.0  # issue 13's goals
+GOAL_VS_FLOOR = 1.5
+GOAL_STARTUP = 8.0
 GOAL_GROWTH = 1.3
 
 
@@ -57,6 +60,9 @@ class Steps:
         self.landing, self.lake = workdir / "landing", workdir / "lake"
         self.settings = spark_settings(load_conf("local"))
         self.env = launch_environment(self.settings)
+        # Whether the jobs get the Delta jars as files (a previous session resolved them) or resolve
+        # the packages through Ivy at start-up.
+        self.jars_from_cache = "spark.jars.packages" not in self.settings
         self.setup: list[tuple[str, float]] = []
 
     def done(self, what: str, seconds: float, setup: str | None) -> None:
@@ -86,6 +92,17 @@ class Steps:
     def duckdb(self, lake: Path, day: dt.date) -> tuple[float, dict]:
         _, rss, out = self.python("benchmarks.duckdb_performance", ["--lake", str(lake), "--date", day.isoformat()])
         return rss, status_line(out)
+
+    def marked(self, name: str, script: str, args: list[str]) -> tuple[float, dict]:
+        """A benchmark script that prints the seconds from its launch to its marks: (wall, marks)."""
+        seconds, _, out = self.script(name, script, [*args, repr(time.time())])
+        return seconds, status_line(out)
+
+    def startup(self) -> tuple[float, dict]:
+        return self.marked("startup", "spark_startup.py", [str(self.workdir / "scratch")])
+
+    def floor(self, lake: Path, day: dt.date) -> tuple[float, dict]:
+        return self.marked("daily-floor", "daily_floor.py", [str(lake), day.isoformat()])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -155,14 +172,17 @@ def main(argv: list[str] | None = None) -> int:
         ingested = set_up_lakes(args, steps, day, lakes)
     # Measured back to back, in rounds (order alternating): Spark's fixed cost, daily for D on each
     # lake, each followed by DuckDB computing the same rows from the same files.
-    m: dict = {"ingested": ingested, "load_before": load_before, "startup": [],
+    m: dict = {"ingested": ingested, "load_before": load_before, "startup": [], "startup_marks": [], "floor": [],
                "daily": {"1": [], "N": []}, "duckdb": {"1": [], "N": []}}
     for number in range(args.rounds):
-        m["startup"].append(steps.script("startup", "spark_startup.py", [str(workdir / "scratch")])[0])
+        seconds, marks = steps.startup()
+        m["startup"].append(seconds)
+        m["startup_marks"].append(marks)
         for history in (("1", "N") if number % 2 == 0 else ("N", "1")):
             m["daily"][history].append(
                 steps.job("daily", ["--lake", str(lakes[history]), "--date", day.isoformat()]))
             m["duckdb"][history].append(steps.duckdb(lakes[history], day))
+        m["floor"].append(steps.floor(lakes["1"], day)[1])
     m["load_after"] = os.getloadavg()[0]
 
     table = results_table(args, day, m, steps.setup)
@@ -181,8 +201,12 @@ def results_table(args: argparse.Namespace, day: dt.date, m: dict, setup: list[t
     seconds = {h: [run[0] for run in runs] for h, runs in m["daily"].items()}
     duck_seconds = {h: [r["query_seconds"] for _, r in runs] for h, runs in m["duckdb"].items()}
     startup, t1, tn, d1 = min(m["startup"]), min(seconds["1"]), min(seconds["N"]), min(duck_seconds["1"])
-    ratio_warm, ratio_cold = (t1 - startup) / d1, t1 / d1
-    growth, growth_warm = tn / t1, (tn - startup) / (t1 - startup)
+    to_session = min(marks["to_session"] for marks in m["startup_marks"])
+    to_first_query = min(marks["to_first_query"] for marks in m["startup_marks"])
+    after_session = t1 - to_session
+    floor = min(marks["aggregation_seconds"] for marks in m["floor"])
+    ratio_warm, ratio_cold, ratio_floor = after_session / d1, t1 / d1, after_session / floor
+    growth, growth_warm = tn / t1, (tn - to_session) / after_session
     report, duck = m["daily"]["1"][0][2], m["duckdb"]["1"][0][1]
     problems = sorted({d for runs in m["duckdb"].values() for _, r in runs for d in r["differences"]})
     equal = not problems
@@ -195,15 +219,25 @@ def results_table(args: argparse.Namespace, day: dt.date, m: dict, setup: list[t
          f"{report['engagements_read']:,} ({report['engagements_excluded']:,})", "", ""),
         ("fact_content_performance rows of D (Spark / DuckDB)", f"{report['content_rows']:,} / {duck['rows']:,}",
          "", ""),
-        ("Spark start-up (spark-submit, Delta loaded, one tiny write)", best_and_all(m["startup"]), "", ""),
+        ("Spark start-up: spark-submit, Delta loaded, one tiny write, stopped", best_and_all(m["startup"]), "", ""),
+        ("Spark start-up: spark-submit to the first query answered (jars from the cache: "
+         f"{'no resolution' if steps.jars_from_cache else 'resolved by --packages'})",
+         best_and_all([marks["to_first_query"] for marks in m["startup_marks"]]), f"<= {GOAL_STARTUP:g} s",
+         yes_no(to_first_query <= GOAL_STARTUP and steps.jars_from_cache)),
+        ("    spark-submit to the session ready", best_and_all([marks["to_session"] for marks in m["startup_marks"]]),
+         "", ""),
         ("(a) daily --date D, 1 day of history, end to end", best_and_all(seconds["1"]), "", ""),
-        ("(a) the same without Spark's start-up", f"{t1 - startup:.1f} s", "", ""),
+        ("(a) the same from its session ready (end to end less spark-submit to the session)",
+         f"{after_session:.1f} s", "", ""),
         ("    (daily's own JSON line: seconds from its Python start)",
          best_and_all([run[2]["seconds"] for run in m["daily"]["1"]]), "", ""),
+        ("(f) floor: Spark's bare aggregation of D's partition into the per-video measures, from its session ready",
+         best_and_all([marks["aggregation_seconds"] for marks in m["floor"]]), "", ""),
+        ("ratio a/f", f"{ratio_floor:.1f}", f"<= {GOAL_VS_FLOOR:g}", yes_no(ratio_floor <= GOAL_VS_FLOOR)),
         ("(b) DuckDB, same fact_content_performance from the same Parquet files (connect + query + fetch)",
          best_and_all(duck_seconds["1"], 2), "", ""),
         ("    (Delta log replay to list the files, not timed in (b))", f"{duck['log_replay_seconds']:.2f} s", "", ""),
-        ("ratio a/b without start-up", f"{ratio_warm:.1f}", f"<= {GOAL_VS_DUCKDB:g}",
+        ("ratio a/b (a from its session ready)", f"{ratio_warm:.1f}", f"<= {GOAL_VS_DUCKDB:g}",
          yes_no(ratio_warm <= GOAL_VS_DUCKDB)),
         ("ratio a/b end to end (with start-up)", f"{ratio_cold:.1f}", "", ""),
         ("results equal (DuckDB vs Spark rows of D, every run)", yes_no(equal), "yes",
@@ -212,7 +246,7 @@ def results_table(args: argparse.Namespace, day: dt.date, m: dict, setup: list[t
         ("    (daily's own JSON line: seconds from its Python start)",
          best_and_all([run[2]["seconds"] for run in m["daily"]["N"]]), "", ""),
         (f"growth c/a end to end (t{h} / t1)", f"{growth:.2f}", f"< {GOAL_GROWTH:g}", yes_no(growth < GOAL_GROWTH)),
-        ("growth c/a without start-up", f"{growth_warm:.2f}", "", ""),
+        ("growth c/a from the session ready", f"{growth_warm:.2f}", "", ""),
         (f"DuckDB with {h} days of history", best_and_all(duck_seconds["N"], 2), "", ""),
         (f"peak RSS, daily with 1 / {h} days of history (largest process: the driver JVM)",
          f"{rss['1']:,.0f} / {rss['N']:,.0f} MiB", "", ""),
