@@ -14,6 +14,7 @@ from pyspark.sql import SparkSession
 from jobs.common.config import load_conf
 from jobs.common.views import K_VARIABLE, RULE_VARIABLES
 from jobs.common.spark import remember_resolved_jars, spark_settings
+from jobs.launch import ensure_class_archive
 from tests.clock import new_day
 from tests.small_data import SMALL_DATA_SETTINGS
 
@@ -60,7 +61,9 @@ def one_start_at_a_time():
 def spark(conf) -> SparkSession:
     # Under the lock: a later process's settings then name the jars the first one resolved.
     with one_start_at_a_time():
-        settings = spark_settings(conf, master="local[2]")
+        # The first process makes the class archive that this session and every job a test starts
+        # as a process then map (jobs/launch.py).
+        settings = ensure_class_archive(conf, spark_settings(conf, master="local[2]"))
         settings.update({
             "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",

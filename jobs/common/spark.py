@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
+from pyspark.find_spark_home import _find_spark_home
 from pyspark.sql import SparkSession
 
 from jobs.common.config import LOG4J_CONF, Conf
@@ -20,7 +22,12 @@ SESSION_TIME_ZONE = "UTC"
 LAUNCHED_FLAG = "SHORTVIDEO_LAUNCHED"
 # The jars Spark's resolver found for a set of packages, one manifest per set: a session started
 # from the manifest skips the repository resolution (seconds at every start).
-JAR_CACHE = Path(os.environ.get("SHORTVIDEO_CACHE", Path.home() / ".cache" / "shortvideo")) / "jars"
+CACHE = Path(os.environ.get("SHORTVIDEO_CACHE", Path.home() / ".cache" / "shortvideo"))
+JAR_CACHE = CACHE / "jars"
+# Class data sharing (the JDK's AppCDS): a JVM start loads and verifies thousands of Spark's classes
+# from its jars; mapped from an archive made once per JDK and Spark installation, the same start
+# took 5.7 s to a first query instead of 8.3-8.7 s (docs/benchmarks.md). jobs/launch.py makes it.
+CLASS_ARCHIVES = CACHE / "class-archives"
 
 
 def jar_manifest(packages: list[str]) -> Path:
@@ -52,10 +59,29 @@ def remember_resolved_jars(spark: SparkSession, packages: list[str]) -> None:
     partial.replace(manifest)  # atomic: a concurrent start reads the old state or the whole list
 
 
-def spark_settings(conf: Conf, master: str | None = None) -> dict[str, str]:
+def class_archive() -> Path:
+    """Where the class archive of this JDK and this Spark installation is (or would be). The JVM
+    checks an archive against its own build and class path and ignores one that does not match."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = Path(java_home) / "bin" / "java" if java_home else Path(shutil.which("java") or "java")
+    spark_jars = Path(_find_spark_home()) / "jars"
+    identity = [str(java.resolve()), str(spark_jars.resolve()), *sorted(jar.name for jar in spark_jars.glob("*.jar"))]
+    return CLASS_ARCHIVES / f"{hashlib.sha256(chr(10).join(identity).encode()).hexdigest()[:16]}.jsa"
+
+
+def class_archive_options(archive: Path) -> str:
+    """The driver JVM's options to map the archive. The JVM's own warnings (an archive that does
+    not match, say) go to stderr: stdout ends with the job's JSON line."""
+    return f"-XX:SharedArchiveFile={archive} -Xshare:auto -Xlog:disable -Xlog:all=warning:stderr"
+
+
+def spark_settings(conf: Conf, master: str | None = None, job: str | None = None) -> dict[str, str]:
     """Everything a session needs: master, Delta packages (or the jars they resolved to before), and
-    the environment's spark.conf."""
+    the environment's spark.conf; a job's own driver heap (`<job>.driver_memory`) over it."""
     settings = {str(k): str(v) for k, v in conf.section("spark").get("conf", {}).items()}
+    driver_memory = conf.section(job).get("driver_memory") if job else None
+    if driver_memory:
+        settings["spark.driver.memory"] = str(driver_memory)
     settings["spark.master"] = master or conf.get("spark.master")
     packages = list(conf.get("spark.packages"))
     jars = resolved_jars(packages) if conf.get("spark.reuse_resolved_jars") else None
@@ -68,6 +94,9 @@ def spark_settings(conf: Conf, master: str | None = None) -> dict[str, str]:
         settings["spark.jars.packages"] = ",".join(packages)
     settings["spark.sql.session.timeZone"] = SESSION_TIME_ZONE
     settings.setdefault("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG4J_CONF}")
+    archive = class_archive() if conf.get("spark.class_archive") else None
+    if archive is not None and archive.is_file():
+        settings["spark.driver.extraJavaOptions"] += " " + class_archive_options(archive)
     return settings
 
 
@@ -75,7 +104,7 @@ def start_spark(job: str, conf: Conf, master: str | None = None) -> SparkSession
     """Join the session spark-submit prepared, or build one (tests, `python -m jobs.X`)."""
     builder = SparkSession.builder.appName(f"shortvideo-{job}")
     if not os.environ.get(LAUNCHED_FLAG):
-        for key, value in spark_settings(conf, master).items():
+        for key, value in spark_settings(conf, master, job).items():
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
     remember_resolved_jars(spark, list(conf.get("spark.packages")))

@@ -9,8 +9,9 @@ import pytest
 
 from jobs import sql
 from jobs.common.lake import ensure_table
+from jobs.common.spark import class_archive
 from schemas import TABLES
-from tests.e2e.conftest import last_json_line, run_spark_submit
+from tests.e2e.conftest import CHILD_JVM_ENV, last_json_line, run_spark_submit
 from tests.timezones import process_time_zone
 
 pytestmark = pytest.mark.e2e
@@ -88,6 +89,16 @@ def small_lake(spark, tmp_path_factory) -> str:
     lake = str(tmp_path_factory.mktemp("small") / "lake")
     ensure_table(spark, lake, TABLES["dim_engagement_type"])
     return lake
+
+
+def test_a_launched_job_maps_the_class_archive(small_lake):
+    """The tests' session made the archive (tests/conftest.py); with -Xshare:on a JVM that cannot
+    map it (a class path or a JDK that does not match) stops at once instead of going on without."""
+    assert class_archive().is_file()
+    strict = {"SPARK_SUBMIT_OPTS": f"{CHILD_JVM_ENV['SPARK_SUBMIT_OPTS']} -Xshare:on"}
+    result = run_spark_submit(["sql", "--lake", small_lake, "--format", "json", "SELECT 1 AS one"], env=strict)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert '{"one": 1}' in result.stdout
 
 
 def test_sql_says_when_it_cut_its_output_at_limit(spark, small_lake, capsys):

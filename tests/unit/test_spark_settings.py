@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from jobs.common import spark as spark_module
 from jobs.common.config import load_conf
-from jobs.common.spark import jar_manifest, remember_resolved_jars, spark_settings
+from jobs.common.spark import class_archive, jar_manifest, remember_resolved_jars, spark_settings
+from jobs.launch import forget_old_class_archives
 
 
 @pytest.fixture
@@ -70,3 +72,50 @@ def test_a_python_worker_imports_delta_as_with_packages(spark):
 
     from pyspark.sql import functions as F
     assert spark.range(1).select(F.udf(delta_version, "string")("id")).first()[0] == "ok"
+
+
+def test_the_driver_maps_the_class_archive_once_it_exists(conf, tmp_path, monkeypatch):
+    monkeypatch.setattr(spark_module, "CLASS_ARCHIVES", tmp_path / "archives")
+    archive = class_archive()
+    assert archive.parent == tmp_path / "archives"
+    assert "SharedArchiveFile" not in spark_settings(conf)["spark.driver.extraJavaOptions"]  # none made yet
+
+    archive.parent.mkdir()
+    archive.write_bytes(b"")
+    options = spark_settings(conf)["spark.driver.extraJavaOptions"].split()
+    assert f"-XX:SharedArchiveFile={archive}" in options
+    assert "-Dlog4j2.configurationFile=" in options[0]  # the environment's own options stay first
+    # The JVM's warnings (an archive that does not match) go to stderr: stdout ends with the JSON line.
+    assert options[-2:] == ["-Xlog:disable", "-Xlog:all=warning:stderr"]
+
+    switched_off = load_conf("local", ["spark.class_archive=false"])
+    assert "SharedArchiveFile" not in spark_settings(switched_off)["spark.driver.extraJavaOptions"]
+
+
+def test_another_jdk_or_spark_installation_has_its_own_archive(tmp_path, monkeypatch):
+    here = class_archive()
+    other_java = tmp_path / "jdk" / "bin" / "java"
+    other_java.parent.mkdir(parents=True)
+    other_java.write_bytes(b"")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
+    assert class_archive() != here
+
+
+def test_a_job_with_its_own_driver_heap_gets_it_and_the_others_get_the_environments():
+    conf = load_conf("local")
+    assert spark_settings(conf, job="ingest")["spark.driver.memory"] == conf.get("ingest.driver_memory") == "1500m"
+    assert spark_settings(conf, job="daily")["spark.driver.memory"] == conf.get("spark.conf")["spark.driver.memory"]
+    assert spark_settings(conf)["spark.driver.memory"] == conf.get("spark.conf")["spark.driver.memory"]
+    bigger = load_conf("local", ["ingest.driver_memory=3g"])
+    assert spark_settings(bigger, job="ingest")["spark.driver.memory"] == "3g"
+    assert spark_settings(load_conf("cluster"), job="ingest")["spark.driver.memory"] == "8g"
+
+
+def test_only_the_newest_class_archives_are_kept(tmp_path):
+    for age, name in enumerate(["newest", "second", "third", "fourth", "fifth"]):
+        archive = tmp_path / f"{name}.jsa"
+        archive.write_bytes(b"")
+        os.utime(archive, (1_800_000_000 - age * 60, 1_800_000_000 - age * 60))
+    (tmp_path / "other.txt").write_text("not an archive")
+    forget_old_class_archives(tmp_path, keep=3)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["newest.jsa", "other.txt", "second.jsa", "third.jsa"]
