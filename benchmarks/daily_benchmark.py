@@ -58,7 +58,8 @@ class Steps:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.landing, self.lake = workdir / "landing", workdir / "lake"
-        self.settings = spark_settings(load_conf("local"))
+        self.conf = load_conf("local")
+        self.settings = spark_settings(self.conf)
         self.env = launch_environment(self.settings)
         # Whether the jobs get the Delta jars as files (a previous session resolved them) or resolve
         # the packages through Ivy at start-up.
@@ -72,7 +73,7 @@ class Steps:
         sys.stderr.flush()
 
     def job(self, job: str, args: list[str], setup: str | None = None) -> tuple[float, float, dict]:
-        seconds, rss, out = measured(spark_submit_command(job, args, self.settings), self.env)
+        seconds, rss, out = measured(spark_submit_command(job, args, spark_settings(self.conf, job=job)), self.env)
         report = status_line(out)
         if report.get("status") != "ok":
             raise SystemExit(f"{job} failed: {report}")

@@ -61,13 +61,17 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=2_000_000, help="engagement events to generate")
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--workdir", default=str(BENCH_DIR / "out"))
+    parser.add_argument("--driver-memory", help="spark.driver.memory of both sides (default: the ingest's, "
+                        "conf's ingest.driver_memory)")
     args = parser.parse_args()
 
     workdir = Path(args.workdir).resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     landing, lake, plain = workdir / "landing", workdir / "lake", workdir / "plain"
     conf = load_conf("local")
-    settings = spark_settings(conf)
+    settings = spark_settings(conf, job="ingest")  # both sides get the ingest's driver heap
+    if args.driver_memory:
+        settings["spark.driver.memory"] = args.driver_memory
     env = launch_environment(settings)
 
     started = time.monotonic()
@@ -119,6 +123,7 @@ def main() -> int:
          f"{fact_mib / raw_mib:.2f} x raw"),
         ("plain copy table on disk", f"{plain_mib:,.1f} MiB", f"{plain_mib / raw_mib:.2f} x raw"),
         ("generator (all four feeds)", f"{generate_seconds:.1f} s", ""),
+        ("spark.driver.memory (both sides)", settings["spark.driver.memory"], ""),
     ]
     print_table(rows)
     return 0

@@ -200,7 +200,7 @@ def main() -> int:
     workdir = Path(args.workdir).resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     conf = load_conf("local")
-    settings = spark_settings(conf)
+    settings = spark_settings(conf, job="ingest")
     env = launch_environment(settings)
     broker = KafkaBroker(workdir / "kafka").start()
     if args.latency_only:

@@ -129,7 +129,7 @@ def main() -> int:
     if len(chunks[-1]) < args.lines:
         raise SystemExit(f"not enough generated lines for {args.files + 1} files of {args.lines}")
 
-    settings = spark_settings(load_conf("local"))
+    settings = spark_settings(load_conf("local"), job="ingest")
     env = launch_environment(settings)
     common = ["--landing", str(landing), "--lake", str(lake), "--feeds", "engagements"]
     subprocess.run(spark_submit_command("ingest", [*common, "--once"], settings), env=env, check=True,
