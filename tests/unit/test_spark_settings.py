@@ -102,13 +102,12 @@ def test_another_jdk_or_spark_installation_has_its_own_archive(tmp_path, monkeyp
 
 
 def test_a_job_with_its_own_driver_heap_gets_it_and_the_others_get_the_environments():
-    conf = load_conf("local")
-    assert spark_settings(conf, job="ingest")["spark.driver.memory"] == conf.get("ingest.driver_memory") == "1500m"
-    assert spark_settings(conf, job="daily")["spark.driver.memory"] == conf.get("spark.conf")["spark.driver.memory"]
-    assert spark_settings(conf)["spark.driver.memory"] == conf.get("spark.conf")["spark.driver.memory"]
-    bigger = load_conf("local", ["ingest.driver_memory=3g"])
-    assert spark_settings(bigger, job="ingest")["spark.driver.memory"] == "3g"
-    assert spark_settings(load_conf("cluster"), job="ingest")["spark.driver.memory"] == "8g"
+    environments = load_conf("local").get("spark.conf")["spark.driver.memory"]
+    assert spark_settings(load_conf("local"), job="ingest")["spark.driver.memory"] == environments  # none set
+    smaller = load_conf("local", ["ingest.driver_memory=1500m"])
+    assert spark_settings(smaller, job="ingest")["spark.driver.memory"] == "1500m"
+    assert spark_settings(smaller, job="daily")["spark.driver.memory"] == environments
+    assert spark_settings(smaller)["spark.driver.memory"] == environments
 
 
 def test_only_the_newest_class_archives_are_kept(tmp_path):
