@@ -41,6 +41,8 @@ GOAL_VS_DUCKDB = 8.0  # issue 13's goals
 GOAL_VS_FLOOR = 1.5
 GOAL_STARTUP = 8.0
 GOAL_GROWTH = 1.3
+# generate's options for clean days: no bad, duplicate or late lines, no discovery events.
+CLEAN_DAYS = ["--bad-rate", "0", "--dup-rate", "0", "--late-rate", "0", "--set", "generate.discovery_per_engagement=0"]
 
 
 def status_line(stdout: str) -> dict:
@@ -94,6 +96,14 @@ class Steps:
         _, rss, out = self.python("benchmarks.duckdb_performance", ["--lake", str(lake), "--date", day.isoformat()])
         return rss, status_line(out)
 
+    def generate_clean_days(self, landing: Path, first_day: dt.date, days: int, events_per_day: int, users: int,
+                            seed: int, setup: str) -> None:
+        """Clean engagement days (CLEAN_DAYS) and their user and content feeds."""
+        self.python("jobs.generate", [
+            "--landing", str(landing), "--days", str(days), "--start-date", first_day.isoformat(),
+            "--events-per-day", str(events_per_day), "--users", str(users), "--seed", str(seed), *CLEAN_DAYS,
+        ], setup=setup)
+
     def marked(self, name: str, script: str, args: list[str]) -> tuple[float, dict]:
         """A benchmark script that prints the seconds from its launch to its marks: (wall, marks)."""
         seconds, _, out = self.script(name, script, [*args, repr(time.time())])
@@ -106,14 +116,19 @@ class Steps:
         return self.marked("daily-floor", "daily_floor.py", [str(lake), day.isoformat()])
 
 
+def add_run_arguments(parser: argparse.ArgumentParser, workdir: str, users: int) -> None:
+    """The options the benchmarks built on Steps share: users, rounds, workdir, seed."""
+    parser.add_argument("--users", type=int, default=users)
+    parser.add_argument("--rounds", type=int, default=2, help="measure rounds (the best of each measure is used)")
+    parser.add_argument("--workdir", default=str(BENCH_DIR / "out" / workdir))
+    parser.add_argument("--seed", type=int, default=1)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events-per-day", type=int, default=5_000_000)
-    parser.add_argument("--users", type=int, default=200_000)
     parser.add_argument("--history-days", type=int, default=30, help="days of history for the growth measure")
-    parser.add_argument("--rounds", type=int, default=2, help="measure rounds (the best of each measure is used)")
-    parser.add_argument("--workdir", default=str(BENCH_DIR / "out" / "daily"))
-    parser.add_argument("--seed", type=int, default=1)
+    add_run_arguments(parser, "daily", users=200_000)
     parser.add_argument("--measure-only", action="store_true",
                         help="reuse the lakes a previous full run left in --workdir (skip the setup)")
     return parser.parse_args(argv)
@@ -136,11 +151,8 @@ def set_up_lakes(args: argparse.Namespace, steps: "Steps", day: dt.date, lakes: 
     the main lake gets HISTORY_DAYS days. Returns the ingest's report."""
     lake_args = ["--lake", str(steps.lake)]
     # Setup: two days of clean events in the lake, D-1 computed ...
-    steps.python("jobs.generate", [
-        "--landing", str(steps.landing), "--days", "2", "--start-date", (day - dt.timedelta(days=1)).isoformat(),
-        "--events-per-day", str(args.events_per_day), "--users", str(args.users), "--seed", str(args.seed),
-        "--bad-rate", "0", "--dup-rate", "0", "--late-rate", "0", "--set", "generate.discovery_per_engagement=0",
-    ], setup="generate D-1 and D (engagement, user and content feeds)")
+    steps.generate_clean_days(steps.landing, day - dt.timedelta(days=1), 2, args.events_per_day, args.users,
+                              args.seed, setup="generate D-1 and D (engagement, user and content feeds)")
     steps.lake.mkdir()
     steps.job("dims", ["--landing", str(steps.landing), *lake_args], setup="dims")
     _, _, ingested = steps.job("ingest", ["--landing", str(steps.landing), *lake_args, "--once",

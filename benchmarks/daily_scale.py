@@ -28,8 +28,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from benchmarks.daily_benchmark import DAYS_AGO, GOAL_VS_DUCKDB, GOAL_VS_FLOOR, Steps, yes_no
-from benchmarks.ingest_benchmark import BENCH_DIR
+from benchmarks.daily_benchmark import DAYS_AGO, GOAL_VS_DUCKDB, GOAL_VS_FLOOR, Steps, add_run_arguments, yes_no
 
 GOAL_PER_EVENT_GROWTH = 1.2  # from one size to the next
 GOAL_INGEST_RSS_MIB = 2048
@@ -39,10 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000, 20_000_000],
                         help="engagement events of day D, one lake each (ascending)")
-    parser.add_argument("--users", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=2, help="measure rounds (the best of each measure is used)")
-    parser.add_argument("--workdir", default=str(BENCH_DIR / "out" / "daily-scale"))
-    parser.add_argument("--seed", type=int, default=1)
+    add_run_arguments(parser, "daily-scale", users=200_000)
     parser.add_argument("--measure-only", action="store_true",
                         help="reuse the lakes a previous run left in --workdir (skip the setup)")
     return parser.parse_args(argv)
@@ -51,11 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def set_up_lake(args: argparse.Namespace, steps: Steps, events: int, day: dt.date, base: Path) -> dict:
     """One day of `events` clean engagements in a lake of its own; returns the ingest's figures."""
     landing, lake = base / "landing", base / "lake"
-    steps.python("jobs.generate", [
-        "--landing", str(landing), "--days", "1", "--start-date", day.isoformat(),
-        "--events-per-day", str(events), "--users", str(args.users), "--seed", str(args.seed),
-        "--bad-rate", "0", "--dup-rate", "0", "--late-rate", "0", "--set", "generate.discovery_per_engagement=0",
-    ], setup=f"generate D ({events:,} events)")
+    steps.generate_clean_days(landing, day, 1, events, args.users, args.seed, setup=f"generate D ({events:,} events)")
     lake.mkdir(parents=True)
     steps.job("dims", ["--landing", str(landing), "--lake", str(lake)], setup=f"dims ({events:,})")
     seconds, rss, report = steps.job("ingest", ["--landing", str(landing), "--lake", str(lake), "--once",

@@ -23,9 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from benchmarks.daily_benchmark import DAYS_AGO, Steps
+from benchmarks.daily_benchmark import DAYS_AGO, Steps, add_run_arguments
 from benchmarks.duckdb_performance import active_files
-from benchmarks.ingest_benchmark import BENCH_DIR
 
 
 def read_lines(path: Path) -> list[str]:
@@ -52,10 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--batches", type=int, default=100)
-    parser.add_argument("--users", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--workdir", default=str(BENCH_DIR / "out" / "streamed-layout"))
-    parser.add_argument("--seed", type=int, default=1)
+    add_run_arguments(parser, "streamed-layout", users=50_000)
     args = parser.parse_args(argv)
 
     workdir = Path(args.workdir).resolve()
@@ -64,11 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = Steps(workdir)
     day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=DAYS_AGO)
     generated, landing = workdir / "generated", workdir / "landing"
-    steps.python("jobs.generate", [
-        "--landing", str(generated), "--days", "1", "--start-date", day.isoformat(),
-        "--events-per-day", str(args.events), "--users", str(args.users), "--seed", str(args.seed),
-        "--bad-rate", "0", "--dup-rate", "0", "--late-rate", "0", "--set", "generate.discovery_per_engagement=0",
-    ], setup="generate D")
+    steps.generate_clean_days(generated, day, 1, args.events, args.users, args.seed, setup="generate D")
     lines = split_day(generated, landing / "engagements", args.batches)
     lakes = {"batch": workdir / "lake-batch", "streamed": workdir / "lake-streamed"}
     ingested = {
