@@ -88,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(result["equal"] for runs in m["duckdb"].values() for result in runs) else 1
 
 
+def step_profile(report: dict) -> str:
+    """daily's own step timings (its JSON line's step_seconds), largest first."""
+    steps = sorted(report.get("step_seconds", {}).items(), key=lambda step: -step[1])
+    return ", ".join(f"{name} {seconds:.1f}" for name, seconds in steps) or "(not reported)"
+
+
 def results_table(args: argparse.Namespace, day: dt.date, ingests: dict, m: dict, load_before: float,
                   load_after: float, setup: list[tuple[str, float]]) -> str:
     to_session = min(marks["to_session"] for marks in m["startup"])
@@ -103,6 +109,7 @@ def results_table(args: argparse.Namespace, day: dt.date, ingests: dict, m: dict
         duck = min(result["query_seconds"] for result in m["duckdb"][events])
         equal = all(result["equal"] for result in m["duckdb"][events])
         report = m["daily"][events][0][2]
+        fastest = min(m["daily"][events], key=lambda run: run[0])[2]
         per_event.append((events, daily / events * 1e6))
         label = f"{events:,} events"
         rows += [
@@ -111,6 +118,7 @@ def results_table(args: argparse.Namespace, day: dt.date, ingests: dict, m: dict
              f"<= {GOAL_INGEST_RSS_MIB:,} MiB", yes_no(ingests[events]["rss_mib"] <= GOAL_INGEST_RSS_MIB)),
             (f"{label}: (a) daily --date D from its session ready (end to end {min(r[0] for r in m['daily'][events]):.1f} s)",
              f"{daily:.1f} s ({per_event[-1][1]:.2f} µs/event)", "", ""),
+            (f"{label}: daily's steps in that run (its own profile, seconds)", step_profile(fastest), "", ""),
             (f"{label}: (f) floor, the bare aggregation, from its session ready", f"{floor:.1f} s", "", ""),
             (f"{label}: ratio a/f", f"{daily / floor:.1f}", f"<= {GOAL_VS_FLOOR:g}", yes_no(daily / floor <= GOAL_VS_FLOOR)),
             (f"{label}: (b) DuckDB, the same rows from the same Parquet files", f"{duck:.2f} s", "", ""),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from typing import NamedTuple
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -34,7 +35,7 @@ from jobs.common.landing import utc_now
 from jobs.common.lease import writer_lease
 from jobs.common.lake import conform, ensure_table, is_table, read_table, retry_on_conflict, table_path, table_version
 from jobs.common.views import hot_and_archive
-from jobs.common.report import JobReport, configure_logging, first_line
+from jobs.common.report import JobReport, StepTimes, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
 from jobs.transforms.daily import (
@@ -186,18 +187,27 @@ def computed_once(frame: DataFrame) -> DataFrame:
     return frame.localCheckpoint(eager=True)
 
 
-def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules: TierRules, days: list[dt.date],
-                 index: int = 0) -> dict[dt.date, dict]:
-    """The days in one pass, in five commits; `index` (the pass's place in the run) names the crash points."""
+class DayInputs(NamedTuple):
+    """What a pass reads, opened once (each Delta table's snapshot loaded here, not at each use)."""
+
+    content: DataFrame          # dim_content's few columns, cached, at `content_version`
+    opted_out: DataFrame        # dim_users: the users without analytics consent, cached
+    performance: DataFrame      # fact_content_performance, pinned at its version before the pass
+    creators_before: DataFrame  # fact_creator_analytics, pinned likewise
+    followers: DataFrame        # dim_users: follower counts (the tiers)
+    engagements: DataFrame      # the pass's days of fact_content_engagements, hot plus archive
+    content_version: int | None
+
+
+def open_tables(spark: SparkSession, conf: Conf, days: list[dt.date]) -> DayInputs:
     lake = conf.lake
-    computed_at = utc_now()  # aware UTC: PySpark reads a naive datetime in the OS time zone
     content_version = table_version(spark, lake, TABLES["dim_content"])  # the version read is the one recorded
     content_table = read_table(spark, lake, TABLES["dim_content"], content_version)
     # The dimensions' few columns, cached: each is used several times below, and every use of a
     # Delta table would otherwise list its files again.
     content = content_table.select(*CONTENT_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
-    users = (read_table(spark, lake, TABLES["dim_users"]).select("user_key", "analytics_consent")
-             .where(F.col("analytics_consent") == F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
+    opted_out = (read_table(spark, lake, TABLES["dim_users"]).select("user_key", "analytics_consent")
+                 .where(F.col("analytics_consent") == F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
     # Pinned: the rows before the replacement are still read after it (the days' creators, whose tier may go).
     performance = read_table(spark, lake, TABLES["fact_content_performance"],
                              table_version(spark, lake, TABLES["fact_content_performance"]))
@@ -210,45 +220,65 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
         .where(F.col("event_date").isin(*days))
         .select("event_date", *ENGAGEMENT_COLUMNS)
     )
+    return DayInputs(content, opted_out, performance, creators_before, followers, engagements, content_version)
+
+
+def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules: TierRules, days: list[dt.date],
+                 index: int = 0, steps: StepTimes | None = None) -> dict[dt.date, dict]:
+    """The days in one pass, in five commits; `index` (the pass's place in the run) names the crash
+    points; `steps` gets the seconds of each step (the job's profile)."""
+    step = (steps or StepTimes()).step
+    lake = conf.lake
+    computed_at = utc_now()  # aware UTC: PySpark reads a naive datetime in the OS time zone
+    with step("open_tables"):
+        content, users, performance, creators_before, followers, engagements, content_version = open_tables(
+            spark, conf, days)
     cached = [content, users]
     try:
-        measures = computed_once(content_day_measures(consenting_engagements(engagements, users), rules))
-        scores = other_days_and(baseline_history(performance, days, rules),
-                                measures.select("event_date", "content_key", "engagement_score"), days)
-        content_rows = computed_once(to_content_performance(
-            measures, content, creator_baselines(scores, content, days, rules), rules,
-        ))
-        replace_days(content_rows, lake, TABLES["fact_content_performance"], days)
+        with step("content_measures"):
+            measures = computed_once(content_day_measures(consenting_engagements(engagements, users), rules))
+        with step("content_rows"):
+            scores = other_days_and(baseline_history(performance, days, rules),
+                                    measures.select("event_date", "content_key", "engagement_score"), days)
+            content_rows = computed_once(to_content_performance(
+                measures, content, creator_baselines(scores, content, days, rules), rules,
+            ))
+        with step("replace_content_performance"):
+            replace_days(content_rows, lake, TABLES["fact_content_performance"], days)
         failpoint("daily_after_performance", index)
-        # The 48-hour lists need each day's scores and the day before's.
-        scored_days = sorted({day - dt.timedelta(days=1) for day in days} | set(days))
-        viral_scores = other_days_and(performance.where(F.col("event_date").isin(*scored_days)),
-                                      content_rows, days).select("event_date", "content_key", "viral_score")
-        trending = trending_lists(viral_scores, content, days, rules)
-        new_creator_rows = to_creator_analytics(measures, content, users, trending, days).persist(
-            StorageLevel.MEMORY_AND_DISK)
-        cached.append(new_creator_rows)
-        creator_history = other_days_and(
-            creators_before.select(*new_creator_rows.columns), new_creator_rows, days)
-        creator_rows = computed_once(
-            new_creator_rows
-            .transform(with_creator_tier, earlier_engaged_days(creator_history, days, tier_rules), followers,
-                       tier_rules)
-        )
-        replace_days(creator_rows, lake, TABLES["fact_creator_analytics"], days)
+        with step("creator_rows"):
+            # The 48-hour lists need each day's scores and the day before's.
+            scored_days = sorted({day - dt.timedelta(days=1) for day in days} | set(days))
+            viral_scores = other_days_and(performance.where(F.col("event_date").isin(*scored_days)),
+                                          content_rows, days).select("event_date", "content_key", "viral_score")
+            trending = trending_lists(viral_scores, content, days, rules)
+            new_creator_rows = to_creator_analytics(measures, content, users, trending, days).persist(
+                StorageLevel.MEMORY_AND_DISK)
+            cached.append(new_creator_rows)
+            creator_history = other_days_and(
+                creators_before.select(*new_creator_rows.columns), new_creator_rows, days)
+            creator_rows = computed_once(
+                new_creator_rows
+                .transform(with_creator_tier, earlier_engaged_days(creator_history, days, tier_rules), followers,
+                           tier_rules)
+            )
+        with step("replace_creator_analytics"):
+            replace_days(creator_rows, lake, TABLES["fact_creator_analytics"], days)
         failpoint("daily_after_creators", index)
-        # Computed once: the MERGEs' source materialization would plan and run the keys' lineage again.
-        touched = computed_once(creator_rows.select("user_key")
-                                .union(creators_before.where(F.col("event_date").isin(*days)).select("user_key"))
-                                .distinct())
-        retry_on_conflict(lambda: derive_stale_tiers(spark, lake, touched, days), tier_rules.write_retries)
+        with step("tiers"):
+            # Computed once: the MERGEs' source materialization would plan and run the keys' lineage again.
+            touched = computed_once(creator_rows.select("user_key")
+                                    .union(creators_before.where(F.col("event_date").isin(*days)).select("user_key"))
+                                    .distinct())
+            retry_on_conflict(lambda: derive_stale_tiers(spark, lake, touched, days), tier_rules.write_retries)
         failpoint("daily_after_tiers", index)
 
-        read = counts_by_day(engagements, F.count("*"))
-        measured = counts_by_day(measures, F.sum("events"))
-        content_counts = counts_by_day(content_rows, F.count("*"))
-        creator_counts = counts_by_day(creator_rows, F.count("*"))
-        unattributed = counts_by_day(measures.join(content, on="content_key", how="left_anti"), F.count("*"))
+        with step("counts"):
+            read = counts_by_day(engagements, F.count("*"))
+            measured = counts_by_day(measures, F.sum("events"))
+            content_counts = counts_by_day(content_rows, F.count("*"))
+            creator_counts = counts_by_day(creator_rows, F.count("*"))
+            unattributed = counts_by_day(measures.join(content, on="content_key", how="left_anti"), F.count("*"))
     finally:
         for frame in cached:
             frame.unpersist()
@@ -270,8 +300,9 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
     version = NO_VERSION if content_version is None else content_version
     runs = [{"event_date": day, "computed_at": computed_at, **counts, "dim_content_version": version}
             for day, counts in per_day.items()]
-    spark.createDataFrame([tuple(run[c] for c in spec.columns) for run in runs], spec.schema).write.format(
-        "delta").mode("append").save(table_path(lake, spec))
+    with step("record_runs"):
+        spark.createDataFrame([tuple(run[c] for c in spec.columns) for run in runs], spec.schema).write.format(
+            "delta").mode("append").save(table_path(lake, spec))
     log.info("daily %s..%s: %s", days[0], days[-1], per_day)
     return per_day
 
@@ -307,6 +338,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         cli.fail_usage(parser, f"unusable configuration: {error}")
     configure_logging()
     report = JobReport("daily")
+    steps = StepTimes()
 
     spark = spark or start_spark("daily", conf, args.master)
     report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
@@ -325,7 +357,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
             per_day = {
                 day.isoformat(): counts
                 for index, days_of_pass in enumerate(passes(days, int(conf.get("daily.days_per_pass"))))
-                for day, counts in compute_days(spark, conf, rules, tier_rules, days_of_pass, index).items()
+                for day, counts in compute_days(spark, conf, rules, tier_rules, days_of_pass, index, steps).items()
             }
     except Exception as error:  # one line; every day already written is whole, the failed one untouched
         report.emit(status="failed", error=first_line(error))
@@ -335,7 +367,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         name: sum(counts[name] for counts in per_day.values())
         for name in ("engagements_read", "engagements_excluded", "content_rows", "creator_rows", "unattributed_content")
     })
-    report.add(per_day=per_day)
+    report.add(per_day=per_day, step_seconds=steps.rounded())
     report.emit()
     return cli.EXIT_OK
 

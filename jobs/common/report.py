@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -18,6 +19,25 @@ if TYPE_CHECKING:
 
 # What a job reading landing files as a stream counts, per feed and in total.
 STREAM_RUN_COUNTS = ("files", "lines_read", "accepted", "duplicates", "quarantined", "blank_lines", "batches")
+
+
+class StepTimes:
+    """Wall seconds per named step of a job, summed over its repeats (e.g. daily's passes): the
+    profile the job's line carries, so a benchmark or an operator sees where a run's time went."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - started
+
+    def rounded(self) -> dict[str, float]:
+        return {name: round(seconds, 3) for name, seconds in self.seconds.items()}
 
 
 class JobReport:

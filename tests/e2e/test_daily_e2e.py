@@ -239,6 +239,11 @@ def test_daily_facts_match_an_independent_computation(spark, capsys, lake_dirs):
     assert report["engagements_read"] == sum(1 for e in unique if first <= utc_day(e["event_timestamp"]) <= last)
     assert report["engagements_excluded"] == exp.excluded_events
     assert report["unattributed_content"] == 1  # the unknown video, on its one day
+    # The profile: every step's seconds, and together no more than the run took.
+    assert set(report["step_seconds"]) == {
+        "open_tables", "content_measures", "content_rows", "replace_content_performance", "creator_rows",
+        "replace_creator_analytics", "tiers", "counts", "record_runs"}, report
+    assert 0 < sum(report["step_seconds"].values()) <= report["seconds"], report
 
     assert_table_matches(spark, lake, exp.performance, "fact_content_performance", "content_key", "content_id")
     assert_table_matches(spark, lake, exp.creators, "fact_creator_analytics", "user_key", "creator_id")
