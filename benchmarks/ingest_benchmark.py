@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from jobs.common.config import PROJECT_ROOT, load_conf
+from jobs.common.landing import micro_batch_bound
 from jobs.common.spark import spark_settings
 from jobs.launch import launch_environment, spark_submit_command
 
@@ -63,12 +64,14 @@ def main() -> int:
     parser.add_argument("--workdir", default=str(BENCH_DIR / "out"))
     parser.add_argument("--driver-memory", help="spark.driver.memory of both sides (default: the ingest's, "
                         "conf's ingest.driver_memory)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="a configuration override for the ingest (e.g. ingest.max_files_per_trigger=500)")
     args = parser.parse_args()
 
     workdir = Path(args.workdir).resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     landing, lake, plain = workdir / "landing", workdir / "lake", workdir / "plain"
-    conf = load_conf("local")
+    conf = load_conf("local", args.overrides)
     settings = spark_settings(conf, job="ingest")  # both sides get the ingest's driver heap
     if args.driver_memory:
         settings["spark.driver.memory"] = args.driver_memory
@@ -95,7 +98,9 @@ def main() -> int:
         env)
     ingest_s, ingest_mem, out = measured(
         spark_submit_command("ingest", ["--landing", str(landing), "--lake", str(lake), "--once",
-                                        "--feeds", "engagements"], settings), env)
+                                        "--feeds", "engagements",
+                                        *[arg for override in args.overrides for arg in ("--set", override)]],
+                              settings), env)
     report = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
 
     raw_mib = size_mib(engagement_files)
@@ -105,6 +110,7 @@ def main() -> int:
         ("engagement lines in the landing zone", f"{raw_lines:,}", ""),
         ("ingest: accepted / duplicates / quarantined",
          f"{report['accepted']:,} / {report['duplicates']:,} / {report['quarantined']:,}", ""),
+        ("ingest: micro-batches", f"{report['batches']:,}", ""),
         ("Spark start-up (spark-submit, Delta loaded, one tiny write)", f"{startup_s:.1f} s", ""),
         ("(b) plain copy, end to end", f"{plain_s:.1f} s", f"{raw_lines / plain_s:,.0f} events/s"),
         ("(a) ingest --once, end to end", f"{ingest_s:.1f} s", f"{raw_lines / ingest_s:,.0f} events/s"),
@@ -124,6 +130,7 @@ def main() -> int:
         ("plain copy table on disk", f"{plain_mib:,.1f} MiB", f"{plain_mib / raw_mib:.2f} x raw"),
         ("generator (all four feeds)", f"{generate_seconds:.1f} s", ""),
         ("spark.driver.memory (both sides)", settings["spark.driver.memory"], ""),
+        ("the ingest's micro-batch bound", ", ".join(f"{k}={v}" for k, v in micro_batch_bound(conf.section("ingest")).items()), ""),
     ]
     print_table(rows)
     return 0

@@ -26,7 +26,7 @@ from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.erasure import read_erased_content, read_tombstones
 from jobs.common.failpoints import failpoint
-from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, read_landing_lines, utc_now
+from jobs.common.landing import LandingBatchWriter, ensure_landing_dirs, micro_batch_bound, read_landing_lines, utc_now
 from jobs.common.lake import (
     append_once,
     checkpoint_path,
@@ -271,7 +271,8 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     args = parser.parse_args(argv)
     try:
         conf = load_conf(args.env, args.overrides, landing=args.landing, lake=args.lake)
-    except ConfigError as error:
+        micro_batch_bound(conf.section("ingest"))
+    except (ConfigError, KeyError, ValueError) as error:
         cli.fail_usage(parser, str(error))
     configure_logging()
     report = JobReport("dims")

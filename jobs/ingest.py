@@ -36,6 +36,7 @@ from jobs.common.landing import (
     LandingBatchWriter,
     batch_source_files,
     ensure_landing_dirs,
+    micro_batch_bound,
     read_files_tolerantly,
     read_landing_lines,
     unreadable_files,
@@ -354,7 +355,8 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     args = parser.parse_args(argv)
     try:
         conf = load_conf(args.env, args.overrides + kafka_overrides(args.kafka_bootstrap, args.topics), landing=args.landing, lake=args.lake)
-    except ConfigError as error:
+        micro_batch_bound(conf.section("ingest"))
+    except (ConfigError, KeyError, ValueError) as error:
         cli.fail_usage(parser, str(error))
     configure_logging()
     report = JobReport("ingest")

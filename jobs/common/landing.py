@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.common.config import Conf, is_uri, join_path
+from jobs.common.config import Conf, ConfigError, is_uri, join_path
 from jobs.common.lake import stream_app_id
 from jobs.transforms.validation import TimeRules
 
@@ -31,9 +31,24 @@ def read_landing_lines(spark: SparkSession, conf: Conf, feed: str) -> DataFrame:
     return _lines_with_source(
         spark.readStream.format("text")
         .option("pathGlobFilter", settings["file_glob"])
-        .option("maxFilesPerTrigger", int(settings["max_files_per_trigger"]))
+        .options(**micro_batch_bound(settings))
         .load(join_path(conf.landing, feed))
     )
+
+
+def micro_batch_bound(settings: dict) -> dict[str, str]:
+    """The file source's bound on one micro-batch: in files when `max_files_per_trigger` is set
+    (above 0), else in bytes on disk (`max_bytes_per_trigger`; Spark takes one or the other).
+
+    Bytes by default: the ingest keeps a micro-batch's judged lines while it writes them, so its
+    heap follows the batch's bytes, not its file count (a batch holds at least one whole file)."""
+    files = int(settings.get("max_files_per_trigger", 0))
+    if files > 0:
+        return {"maxFilesPerTrigger": str(files)}
+    size = int(settings["max_bytes_per_trigger"])
+    if size <= 0:
+        raise ConfigError(f"ingest.max_bytes_per_trigger must be above 0 when max_files_per_trigger is not set: {size}")
+    return {"maxBytesPerTrigger": str(size)}
 
 
 def _lines_with_source(text: DataFrame) -> DataFrame:

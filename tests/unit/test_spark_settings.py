@@ -103,7 +103,10 @@ def test_another_jdk_or_spark_installation_has_its_own_archive(tmp_path, monkeyp
 
 def test_a_job_with_its_own_driver_heap_gets_it_and_the_others_get_the_environments():
     environments = load_conf("local").get("spark.conf")["spark.driver.memory"]
-    assert spark_settings(load_conf("local"), job="ingest")["spark.driver.memory"] == environments  # none set
+    assert spark_settings(load_conf("local"), job="ingest")["spark.driver.memory"] == "1200m"  # conf's own
+    assert spark_settings(load_conf("local"), job="daily")["spark.driver.memory"] == environments  # none set
+    assert spark_settings(load_conf("cluster"), job="ingest")["spark.driver.memory"] == load_conf("cluster").get(
+        "spark.conf")["spark.driver.memory"]  # "": the environment's
     smaller = load_conf("local", ["ingest.driver_memory=1500m"])
     assert spark_settings(smaller, job="ingest")["spark.driver.memory"] == "1500m"
     assert spark_settings(smaller, job="daily")["spark.driver.memory"] == environments
