@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     try:
         conf = load_conf(args.env, args.overrides, landing=args.landing, lake=args.lake)
         micro_batch_bound(conf.section("ingest"))
-    except (ConfigError, KeyError, ValueError) as error:
+    except ConfigError as error:
         cli.fail_usage(parser, str(error))
     configure_logging()
     report = JobReport("dims")

@@ -42,13 +42,23 @@ def micro_batch_bound(settings: dict) -> dict[str, str]:
 
     Bytes by default: the ingest keeps a micro-batch's judged lines while it writes them, so its
     heap follows the batch's bytes, not its file count (a batch holds at least one whole file)."""
-    files = int(settings.get("max_files_per_trigger", 0))
+    files = _whole_number(settings, "max_files_per_trigger", 0)
     if files > 0:
         return {"maxFilesPerTrigger": str(files)}
-    size = int(settings["max_bytes_per_trigger"])
+    size = _whole_number(settings, "max_bytes_per_trigger", None)
     if size <= 0:
         raise ConfigError(f"ingest.max_bytes_per_trigger must be above 0 when max_files_per_trigger is not set: {size}")
     return {"maxBytesPerTrigger": str(size)}
+
+
+def _whole_number(settings: dict, key: str, default: int | None) -> int:
+    value = settings.get(key, default)
+    if value is None:
+        raise ConfigError(f"ingest.{key} is not set")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"ingest.{key} must be a whole number: {value!r}") from None
 
 
 def _lines_with_source(text: DataFrame) -> DataFrame:
