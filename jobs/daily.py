@@ -231,12 +231,12 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
     lake = conf.lake
     computed_at = utc_now()  # aware UTC: PySpark reads a naive datetime in the OS time zone
     with step("open_tables"):
-        content, users, performance, creators_before, followers, engagements, content_version = open_tables(
+        content, opted_out, performance, creators_before, followers, engagements, content_version = open_tables(
             spark, conf, days)
-    cached = [content, users]
+    cached = [content, opted_out]
     try:
         with step("content_measures"):
-            measures = computed_once(content_day_measures(consenting_engagements(engagements, users), rules))
+            measures = computed_once(content_day_measures(consenting_engagements(engagements, opted_out), rules))
         with step("content_rows"):
             scores = other_days_and(baseline_history(performance, days, rules),
                                     measures.select("event_date", "content_key", "engagement_score"), days)
@@ -252,7 +252,7 @@ def compute_days(spark: SparkSession, conf: Conf, rules: DailyRules, tier_rules:
             viral_scores = other_days_and(performance.where(F.col("event_date").isin(*scored_days)),
                                           content_rows, days).select("event_date", "content_key", "viral_score")
             trending = trending_lists(viral_scores, content, days, rules)
-            new_creator_rows = to_creator_analytics(measures, content, users, trending, days).persist(
+            new_creator_rows = to_creator_analytics(measures, content, opted_out, trending, days).persist(
                 StorageLevel.MEMORY_AND_DISK)
             cached.append(new_creator_rows)
             creator_history = other_days_and(

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from jobs import daily, sql
+from jobs import daily, dims, ingest, sql
 from jobs.common import cli
 from jobs.common.config import ConfigError, load_conf, parse_override
 
@@ -253,6 +253,16 @@ def test_a_missing_lake_exits_2_before_spark_from_main(job_main, job_args, capsy
     code, err = _exit_code_and_error(job_main, job_args, capsys)
     assert code == 2 and err.count("\n") == 1
     assert ("has no fact_content_engagements table" if job_main is daily.main else "holds no Delta table") in err
+
+
+@pytest.mark.parametrize("job_main", [ingest.main, dims.main])
+def test_an_unusable_micro_batch_bound_exits_2_before_spark_from_main(job_main, capsys, tmp_path):
+    (tmp_path / "landing").mkdir()
+    argv = ["--landing", str(tmp_path / "landing"), "--lake", str(tmp_path / "lake"),
+            "--set", "ingest.max_bytes_per_trigger=0"]
+    code, err = _exit_code_and_error(job_main, argv + (["--once"] if job_main is ingest.main else []), capsys)
+    assert code == 2 and err.count("\n") == 1 and "ingest.max_bytes_per_trigger must be above 0" in err, err
+    assert not (tmp_path / "lake").exists()
 
 
 def test_the_lake_rules_per_job(tmp_path):
