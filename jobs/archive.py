@@ -38,6 +38,7 @@ from jobs.common.lake import (
     table_path,
 )
 from jobs.common.lease import writer_lease
+from jobs.common.maintenance import retention_properties
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
@@ -86,7 +87,7 @@ class Archiver:
         old = hot.where(F.col("event_date") < F.lit(cutoff)).select("event_date").distinct()
         days = sorted(r["event_date"] for r in old.collect())
         if days:
-            ensure_table(self.spark, self.conf.archive, spec)
+            ensure_table(self.spark, self.conf.archive, spec, retention_properties(self.conf, spec))
         for day in days:
             archived, removed = self.move_partition(spec, day)
             moved.partitions += 1
@@ -103,12 +104,12 @@ class Archiver:
         def append() -> int:
             rows = self._read(lake, spec).where(in_day).dropDuplicates(identity)
             metrics = insert_new_rows(self.spark, archive, spec, rows, identity, target_filter=partition)
-            return int(metrics.get("numTargetRowsInserted", 0))  # {} when the archive held them all
+            return metrics["numTargetRowsInserted"]  # 0 when the archive held them all
 
         def remove() -> int:
             held = self._read(archive, spec).where(in_day)
             metrics = delete_matching_rows(self.spark, lake, spec, held, identity, target_filter=partition)
-            return int(metrics.get("numTargetRowsDeleted", 0))
+            return metrics["numTargetRowsDeleted"]
 
         archived = retry_on_conflict(append, self.retries)
         failpoint("archive_appended", self.moves)  # the partition's rows are in hot and in the archive
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report.add(before=cutoff.isoformat(), archive=conf.archive)
 
     spark = spark or start_spark("archive", conf, args.master)
-    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
+    report.log_runs(RunLog(spark, conf, command_line(argv)))
     archiver = Archiver(spark, conf)
     moved: dict[str, Moved] = {}
     try:

@@ -39,6 +39,7 @@ from jobs.common.lake import (
     upsert_rows,
 )
 from jobs.common.lease import writer_lease
+from jobs.common.maintenance import retention_properties
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.retention import sweep_landing
@@ -167,7 +168,7 @@ class ChangeBatchWriter(LandingBatchWriter):
     def _log_changes(self, changes: DataFrame) -> int:
         spec = self.change_feed.change_log
         metrics = insert_new_rows(self.spark, self.conf.lake, spec, changes, [self.change_feed.key, *CHANGE_IDENTITY])
-        return int(metrics.get("numTargetRowsInserted", 0))  # {} when all were logged already
+        return metrics["numTargetRowsInserted"]  # 0 when all were logged already
 
     def _derive(self, touched: DataFrame, batch_id: int) -> None:
         derive_from_log(self.spark, self.conf.lake, self.change_feed, touched, batch_id)
@@ -263,7 +264,7 @@ def fill_calendar(spark: SparkSession, conf: Conf, today: dt.date) -> int:
         return 0
     metrics = insert_new_rows(spark, conf.lake, spec, to_dim_date(calendar_hours(spark, first_day, last_day)),
                               ["date_key"])
-    return int(metrics.get("numTargetRowsInserted", 0))
+    return metrics["numTargetRowsInserted"]
 
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
@@ -280,11 +281,11 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     ensure_landing_dirs(conf, [f.feed.name for f in feeds])
 
     spark = spark or start_spark("dims", conf, args.master)
-    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
+    report.log_runs(RunLog(spark, conf, command_line(argv)))
     try:
         for spec in [t for f in feeds for t in f.tables] + [TABLES["quarantine"], TABLES["dim_date"],
                                                             TABLES["dim_engagement_type"]]:
-            ensure_table(spark, conf.lake, spec)
+            ensure_table(spark, conf.lake, spec, retention_properties(conf, spec))
         with writer_lease(spark, conf, "dims"):  # a purge waits for the run, and the run for a purge
             writers = [run_change_feed(spark, conf, change_feed) for change_feed in feeds]
             refresh_engagement_types(spark, conf)

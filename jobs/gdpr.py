@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("gdpr")
 
     spark = spark or start_spark("gdpr", conf, args.master)
-    report.log_runs(RunLog(spark, conf.lake, command_line(argv), hidden=user_ids))
+    report.log_runs(RunLog(spark, conf, command_line(argv), hidden=user_ids))
     try:
         if args.purge_now:
             with purge_lease(spark, conf, "gdpr"):

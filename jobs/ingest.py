@@ -56,7 +56,7 @@ from jobs.common.lake import (
 from jobs.common.lease import writer_lease
 from jobs.common.progress import ProgressRecorder
 from jobs.common.retention import LandingSweeper
-from jobs.common.maintenance import user_buckets
+from jobs.common.maintenance import retention_properties, user_buckets
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
@@ -347,7 +347,7 @@ def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, co
 def prepare_lake(spark: SparkSession, conf: Conf, feeds: list[EventFeed]) -> None:
     for spec in [f.table for f in feeds] + [TABLES["quarantine"], TABLES["ops_ingest_batches"],
                                              TABLES["ops_ingest_arrivals"], TABLES["ops_stream_progress"]]:
-        ensure_table(spark, conf.lake, spec)
+        ensure_table(spark, conf.lake, spec, retention_properties(conf, spec))
 
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:
@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         ensure_landing_dirs(conf, [f.feed.name for f in feeds])
 
     spark = spark or start_spark("ingest", conf, args.master)
-    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
+    report.log_runs(RunLog(spark, conf, command_line(argv)))
     progress = ProgressRecorder(spark, conf, {f"ingest_{f.feed.name}": (f.feed.name, args.source) for f in feeds})
     try:
         prepare_lake(spark, conf, feeds)

@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     report = JobReport("maintain")
 
     spark = spark or start_spark("maintain", conf, args.master)
-    report.log_runs(RunLog(spark, conf.lake, command_line(argv)))
+    report.log_runs(RunLog(spark, conf, command_line(argv)))
     try:
         per_table, purges = maintain_lake(spark, conf, policy)
     except Exception as error:  # one line; every step already committed is whole and changed no row

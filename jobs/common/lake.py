@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, TypeVar
+from typing import Callable, Mapping, TypeVar
 
 from delta import exceptions as delta_exceptions
 from delta.tables import DeltaMergeBuilder, DeltaTable
@@ -21,6 +21,9 @@ COMMIT_CONFLICTS = tuple(getattr(delta_exceptions, name) for name in delta_excep
 T = TypeVar("T")
 # What Spark and Delta say when a path holds no Delta table (yet).
 MISSING_TABLE_CONDITIONS = frozenset({"PATH_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "DELTA_TABLE_NOT_FOUND"})
+# A MERGE's result row (DeltaMergeBuilder.execute) -> the commit metric of the same count.
+MERGE_COUNTS = {"numTargetRowsInserted": "num_inserted_rows", "numTargetRowsUpdated": "num_updated_rows",
+                "numTargetRowsDeleted": "num_deleted_rows"}
 
 
 def table_path(lake: str, spec: TableSpec | str) -> str:
@@ -31,9 +34,10 @@ def checkpoint_path(lake: str, query: str) -> str:
     return join_path(lake, CHECKPOINTS, query)
 
 
-def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> None:
-    """Create the table from its spec unless it exists (comments, partitioning, properties); an
-    existing table gets the columns the spec added since (`maintain` brings its properties)."""
+def ensure_table(spark: SparkSession, lake: str, spec: TableSpec, retention: Mapping[str, str] | None = None) -> None:
+    """Create the table from its spec unless it exists (comments, partitioning, properties, and the
+    `retention` properties of its maintain policy: maintenance.retention_properties); an existing
+    table gets the columns the spec added since (`maintain` brings its properties)."""
     if is_table(spark, table_path(lake, spec)):
         add_missing_columns(spark, lake, spec)
         return  # cheaper than the builder's own check, which plans a CREATE every time
@@ -45,7 +49,7 @@ def ensure_table(spark: SparkSession, lake: str, spec: TableSpec) -> None:
     )
     if spec.partition_by:
         builder = builder.partitionedBy(*spec.partition_by)
-    for key, value in spec.table_properties.items():
+    for key, value in {**spec.table_properties, **(retention or {})}.items():
         builder = builder.property(key, value)
     builder.execute()
 
@@ -177,7 +181,7 @@ def _differs(columns: list[str]) -> str:
 
 def upsert_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str]) -> dict:
     """MERGE rows by key: insert the new, update the ones that differ, leave equal rows alone (so a
-    rerun writes no file). Returns Delta's operation metrics."""
+    rerun writes no file). Returns its row counts (_committed_metrics)."""
     source = conform(rows, spec)
     on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
     values = [c for c in spec.columns if c not in keys]
@@ -187,7 +191,7 @@ def upsert_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame
         .whenMatchedUpdateAll(condition=_differs(values))
         .whenNotMatchedInsertAll()
     )
-    return _committed_metrics(spark, lake, spec, merge)
+    return _committed_metrics(merge)
 
 
 def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str],
@@ -200,7 +204,7 @@ def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataF
         .merge(conform(rows, spec).alias("source"), on)
         .whenNotMatchedInsertAll()
     )
-    return _committed_metrics(spark, lake, spec, merge)
+    return _committed_metrics(merge)
 
 
 def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFrame, keys: list[str],
@@ -218,19 +222,19 @@ def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFram
         .whenNotMatchedInsert(condition=f"NOT source.`{stale_flag}`",
                               values={c: f"source.`{c}`" for c in spec.columns})
     )
-    return _committed_metrics(spark, lake, spec, merge)
+    return _committed_metrics(merge)
 
 
 def delete_matching_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str],
                          target_filter: str | None = None) -> dict:
     """MERGE that deletes the table's rows whose key `rows` holds, and no other (rows that arrived
-    meanwhile stay, unlike a DELETE by predicate). Returns Delta's operation metrics."""
+    meanwhile stay, unlike a DELETE by predicate). Returns its row counts."""
     merge = (
         _target(spark, lake, spec)
         .merge(rows.select(*keys).alias("source"), _match_condition(keys, target_filter))
         .whenMatchedDelete()
     )
-    return _committed_metrics(spark, lake, spec, merge)
+    return _committed_metrics(merge)
 
 
 def _match_condition(keys: list[str], target_filter: str | None) -> str:
@@ -263,16 +267,12 @@ def _target(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
     return DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
 
 
-def _committed_metrics(spark: SparkSession, lake: str, spec: TableSpec, merge: DeltaMergeBuilder) -> dict:
-    """Execute a MERGE and return its operation metrics, or {} when it committed nothing: Delta
-    skips the commit of a MERGE that changes no row, and the latest commit is then another's."""
-    before = table_version(spark, lake, spec)
-    merge.execute()
-    latest = DeltaTable.forPath(spark, table_path(lake, spec)).history(1)
-    row = latest.select("version", "operationMetrics").first()
-    if row is None or row["version"] == before:
-        return {}
-    return dict(row["operationMetrics"] or {})
+def _committed_metrics(merge: DeltaMergeBuilder) -> dict[str, int]:
+    """Execute a MERGE and return the rows it inserted, updated and deleted, by the names of Delta's
+    commit metrics (zeros when no row changed). The counts are the MERGE's own result: no read of
+    the table's history before and after it."""
+    counts = merge.execute().first()
+    return {metric: int(counts[column]) for metric, column in MERGE_COUNTS.items()}
 
 
 def existing_tables(spark: SparkSession, lake: str) -> list[TableSpec]:

@@ -110,6 +110,12 @@ def _table_policy(spec: TableSpec, values: dict[str, Any], floor_hours: int) -> 
     )
 
 
+def retention_properties(conf: Conf, spec: TableSpec) -> dict[str, str]:
+    """The retention properties the policy gives `spec`'s table: a table is created with them, so it
+    keeps its retention before `maintain` first runs, and that run has no property to set."""
+    return maintain_policy(conf).of(spec).properties
+
+
 def maintain_policy(conf: Conf) -> MaintainPolicy:
     """Every table's policy from the configuration (ConfigError on any rule broken)."""
     section = conf.section(SECTION)

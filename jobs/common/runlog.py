@@ -18,7 +18,9 @@ from typing import Any, Iterable
 
 from pyspark.sql import SparkSession
 
+from jobs.common.config import Conf
 from jobs.common.lake import append_once, ensure_table, retry_on_conflict
+from jobs.common.maintenance import retention_properties
 from schemas import TABLES
 
 RUNS = TABLES["ops_job_runs"]
@@ -63,9 +65,10 @@ def redacted_text(text: str | None, hidden: Iterable[str]) -> str | None:
 class RunLog:
     """Where a job's run goes: the lake, the command line (redacted), the driver's identity."""
 
-    def __init__(self, spark: SparkSession, lake: str, argv: list[str], hidden: Iterable[str] = ()) -> None:
+    def __init__(self, spark: SparkSession, conf: Conf, argv: list[str], hidden: Iterable[str] = ()) -> None:
         self.spark = spark
-        self.lake = lake
+        self.lake = conf.lake
+        self.retention = retention_properties(conf, RUNS)
         self.hidden = list(hidden)
         self.arguments = redacted_arguments(argv, self.hidden)
         self.run_id = uuid.uuid4().hex
@@ -92,7 +95,7 @@ class RunLog:
         frame = self.spark.createDataFrame([tuple(row[c] for c in RUNS.columns)], RUNS.schema)
 
         def write() -> None:
-            ensure_table(self.spark, self.lake, RUNS)
+            ensure_table(self.spark, self.lake, RUNS, self.retention)
             append_once(frame, self.lake, RUNS, f"run-{self.run_id}", 0)
 
         retry_on_conflict(write, WRITE_ATTEMPTS)

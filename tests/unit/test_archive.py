@@ -72,7 +72,7 @@ def test_delete_matching_rows_removes_only_the_rows_given_in_the_partition_given
     metrics = delete_matching_rows(spark, lake, spec, given, ["event_date", "batch_id"],
                                    target_filter=f"target.event_date = DATE'{DAY}'")
 
-    assert int(metrics["numTargetRowsDeleted"]) == 2
+    assert metrics == {"numTargetRowsInserted": 0, "numTargetRowsUpdated": 0, "numTargetRowsDeleted": 2}
     left = spark.read.format("delta").load(table_path(lake, spec)).select("event_date", "batch_id")
     expected = spark.createDataFrame([(DAY, 3), (OTHER_DAY, 1)], "event_date date, batch_id long")
     assert_df_equality(left, expected, ignore_row_order=True, ignore_nullable=True, ignore_metadata=True)

@@ -12,6 +12,8 @@ from chispa import assert_df_equality
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
+from jobs import maintain
+from jobs.common.config import load_conf
 from jobs.common.lake import (
     COMMIT_CONFLICTS,
     append_counted,
@@ -23,7 +25,10 @@ from jobs.common.lake import (
     register_tables,
     side_by_side,
     table_path,
+    upsert_rows,
 )
+from jobs.common.maintenance import maintain_policy, retention_properties
+from jobs.maintain import LakeTable
 from schemas import TABLES
 from tests.timezones import utc
 
@@ -56,6 +61,24 @@ def test_ensure_table_creates_the_declared_table_once(spark, tmp_path):
     assert [f.name for f in schema.fields] == spec.columns
     assert schema["watch_duration_seconds"].metadata["comment"] == "Seconds watched"
     assert not schema["event_id"].nullable
+
+
+def test_a_table_is_born_with_its_retention_so_maintain_has_no_property_to_set(spark, tmp_path):
+    lake = str(tmp_path)
+    conf = load_conf("local", ["maintain.kinds.dimension.vacuum_retention_hours=200"], lake=lake)
+    born, older = TABLES["dim_users"], TABLES["dim_content"]
+    ensure_table(spark, lake, born, retention_properties(conf, born))
+    ensure_table(spark, lake, older)  # as code before the retention made it
+
+    properties = DeltaTable.forPath(spark, table_path(lake, born)).detail().first().properties
+    assert properties["delta.deletedFileRetentionDuration"] == "interval 200 hours"
+    assert properties["delta.logRetentionDuration"] == "interval 30 days"
+    assert properties["delta.enableDeletionVectors"] == "false"  # the spec's own properties stay
+    policy = maintain_policy(conf)
+    assert maintain.bring_to_spec(spark, LakeTable(born, lake, born.name), policy.of(born), 1) == {}
+    assert maintain.bring_to_spec(spark, LakeTable(older, lake, older.name), policy.of(older), 1) == {
+        "properties_set": ["delta.deletedFileRetentionDuration", "delta.logRetentionDuration"]}
+    assert DeltaTable.forPath(spark, table_path(lake, born)).history().count() == 1  # no ALTER commit
 
 
 def test_append_once_skips_a_replayed_version_but_not_a_new_app(spark, tmp_path):
@@ -219,3 +242,18 @@ def test_side_by_side_commits_every_write_and_raises_a_failure_after_all_have_en
         side_by_side(failing_write, slow_write)
     assert slow_write_ended.is_set()
     assert spark.read.format("delta").load(table_path(lake, ARRIVALS)).where("rows = 9").count() == 1
+
+
+def test_a_merge_returns_the_rows_it_inserted_updated_and_deleted(spark, tmp_path):
+    lake, spec = str(tmp_path), TABLES["dim_engagement_type"]
+    ensure_table(spark, lake, spec)
+
+    def merge(rows: list[tuple]) -> dict:
+        return upsert_rows(spark, lake, spec, spark.createDataFrame(rows, spec.schema), ["engagement_key"])
+
+    assert merge([(1, "view", 1, True), (2, "like", 2, False)]) == {
+        "numTargetRowsInserted": 2, "numTargetRowsUpdated": 0, "numTargetRowsDeleted": 0}
+    assert merge([(1, "view", 1, True), (2, "like", 3, False), (3, "share", 4, False)]) == {
+        "numTargetRowsInserted": 1, "numTargetRowsUpdated": 1, "numTargetRowsDeleted": 0}
+    assert merge([(1, "view", 1, True)]) == {  # held as it is: the update's condition leaves it
+        "numTargetRowsInserted": 0, "numTargetRowsUpdated": 0, "numTargetRowsDeleted": 0}
