@@ -181,7 +181,7 @@ def _differs(columns: list[str]) -> str:
 
 def upsert_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str]) -> dict:
     """MERGE rows by key: insert the new, update the ones that differ, leave equal rows alone (so a
-    rerun writes no file). Returns its row counts (_committed_metrics)."""
+    rerun writes no file). Returns its row counts (_row_counts)."""
     source = conform(rows, spec)
     on = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
     values = [c for c in spec.columns if c not in keys]
@@ -191,7 +191,7 @@ def upsert_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame
         .whenMatchedUpdateAll(condition=_differs(values))
         .whenNotMatchedInsertAll()
     )
-    return _committed_metrics(merge)
+    return _row_counts(merge)
 
 
 def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str],
@@ -204,7 +204,7 @@ def insert_new_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataF
         .merge(conform(rows, spec).alias("source"), on)
         .whenNotMatchedInsertAll()
     )
-    return _committed_metrics(merge)
+    return _row_counts(merge)
 
 
 def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFrame, keys: list[str],
@@ -222,7 +222,7 @@ def sync_rows(spark: SparkSession, lake: str, spec: TableSpec, changes: DataFram
         .whenNotMatchedInsert(condition=f"NOT source.`{stale_flag}`",
                               values={c: f"source.`{c}`" for c in spec.columns})
     )
-    return _committed_metrics(merge)
+    return _row_counts(merge)
 
 
 def delete_matching_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: DataFrame, keys: list[str],
@@ -234,7 +234,7 @@ def delete_matching_rows(spark: SparkSession, lake: str, spec: TableSpec, rows: 
         .merge(rows.select(*keys).alias("source"), _match_condition(keys, target_filter))
         .whenMatchedDelete()
     )
-    return _committed_metrics(merge)
+    return _row_counts(merge)
 
 
 def _match_condition(keys: list[str], target_filter: str | None) -> str:
@@ -267,7 +267,7 @@ def _target(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
     return DeltaTable.forPath(spark, table_path(lake, spec)).alias("target")
 
 
-def _committed_metrics(merge: DeltaMergeBuilder) -> dict[str, int]:
+def _row_counts(merge: DeltaMergeBuilder) -> dict[str, int]:
     """Execute a MERGE and return the rows it inserted, updated and deleted, by the names of Delta's
     commit metrics (zeros when no row changed). The counts are the MERGE's own result: no read of
     the table's history before and after it."""
