@@ -15,9 +15,13 @@ from pyspark.sql import SparkSession
 
 from jobs.common.config import LOG4J_CONF, Conf
 
-# Dates in the lake are UTC calendar dates of the events (events.md): not a setting. The JVM's own
-# default zone (the host's TZ) is left alone: no result depends on it (CI runs tests in another zone).
+# Dates in the lake are UTC calendar dates of the events (events.md): not a setting. The JVMs' own
+# default zone (driver and executors) is pinned to it too: no result depends on the host's TZ, but
+# Delta 4.4 re-derives a small table's whole state after every commit in a JVM whose zone is not UTC
+# (`allFilesInCrc` verification, forced on outside UTC): 20 appends to a tiny table ran 46 Spark jobs
+# and 29-33 s in a Pacific/Chatham JVM, 26 jobs and 12-14 s in a UTC one (docs/testing.md).
 SESSION_TIME_ZONE = "UTC"
+JVM_TIME_ZONE_OPTION = f"-Duser.timezone={SESSION_TIME_ZONE}"
 # Set by jobs/launch.py: spark-submit already received every setting, the session only joins.
 LAUNCHED_FLAG = "SHORTVIDEO_LAUNCHED"
 # The jars Spark's resolver found for a set of packages, one manifest per set: a session started
@@ -93,6 +97,10 @@ def spark_settings(conf: Conf, master: str | None = None, job: str | None = None
     elif packages:
         settings["spark.jars.packages"] = ",".join(packages)
     settings["spark.sql.session.timeZone"] = SESSION_TIME_ZONE
+    # Spark's default JVM options, which it puts before the extra ones a user or a test may set.
+    for role in ("driver", "executor"):
+        key = f"spark.{role}.defaultJavaOptions"
+        settings[key] = " ".join(filter(None, [settings.get(key), JVM_TIME_ZONE_OPTION]))
     settings.setdefault("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG4J_CONF}")
     archive = class_archive() if conf.get("spark.class_archive") else None
     if archive is not None and archive.is_file():

@@ -91,14 +91,16 @@ def small_lake(spark, tmp_path_factory) -> str:
     return lake
 
 
-def test_a_launched_job_maps_the_class_archive(small_lake):
+def test_a_launched_job_maps_the_class_archive_and_its_jvm_runs_in_utc(small_lake):
     """The tests' session made the archive (tests/conftest.py); with -Xshare:on a JVM that cannot
-    map it (a class path or a JDK that does not match) stops at once instead of going on without."""
+    map it (a class path or a JDK that does not match) stops at once instead of going on without.
+    The driver JVM's own zone is UTC on a host in another zone (jobs/common/spark.py)."""
     assert class_archive().is_file()
-    strict = {"SPARK_SUBMIT_OPTS": f"{CHILD_JVM_ENV['SPARK_SUBMIT_OPTS']} -Xshare:on"}
-    result = run_spark_submit(["sql", "--lake", small_lake, "--format", "json", "SELECT 1 AS one"], env=strict)
+    strict = {"SPARK_SUBMIT_OPTS": f"{CHILD_JVM_ENV['SPARK_SUBMIT_OPTS']} -Xshare:on", "TZ": "Pacific/Chatham"}
+    query = "SELECT 1 AS one, reflect('java.lang.System', 'getProperty', 'user.timezone') AS jvm_zone"
+    result = run_spark_submit(["sql", "--lake", small_lake, "--format", "json", query], env=strict)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    assert '{"one": 1}' in result.stdout
+    assert '{"one": 1, "jvm_zone": "UTC"}' in result.stdout
 
 
 def test_sql_says_when_it_cut_its_output_at_limit(spark, small_lake, capsys):

@@ -74,6 +74,15 @@ def test_a_python_worker_imports_delta_as_with_packages(spark):
     assert spark.range(1).select(F.udf(delta_version, "string")("id")).first()[0] == "ok"
 
 
+def test_the_jvms_run_in_utc_whatever_the_hosts_zone(spark, conf):
+    """Spark's default JVM options pin the driver's and executors' zone, after any the environment
+    sets; the test session's driver (the process runs in another zone on CI) has it."""
+    own = load_conf("local", ["spark.conf.spark.executor.defaultJavaOptions=-XX:+UseG1GC"])
+    assert spark_settings(conf)["spark.driver.defaultJavaOptions"] == "-Duser.timezone=UTC"
+    assert spark_settings(own)["spark.executor.defaultJavaOptions"] == "-XX:+UseG1GC -Duser.timezone=UTC"
+    assert spark.sparkContext._jvm.java.util.TimeZone.getDefault().getID() == "UTC"
+
+
 def test_the_driver_maps_the_class_archive_once_it_exists(conf, tmp_path, monkeypatch):
     monkeypatch.setattr(spark_module, "CLASS_ARCHIVES", tmp_path / "archives")
     archive = class_archive()
