@@ -31,14 +31,13 @@ from jobs.common.failpoints import failpoint
 from jobs.common.landing import utc_now
 from jobs.common.lake import (
     delete_matching_rows,
-    ensure_table,
     insert_new_rows,
     read_if_table,
     retry_on_conflict,
     table_path,
 )
 from jobs.common.lease import writer_lease
-from jobs.common.maintenance import retention_properties
+from jobs.common.maintenance import ensure_job_table
 from jobs.common.report import JobReport, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
@@ -87,7 +86,7 @@ class Archiver:
         old = hot.where(F.col("event_date") < F.lit(cutoff)).select("event_date").distinct()
         days = sorted(r["event_date"] for r in old.collect())
         if days:
-            ensure_table(self.spark, self.conf.archive, spec, retention_properties(self.conf, spec))
+            ensure_job_table(self.spark, self.conf, spec, self.conf.archive)
         for day in days:
             archived, removed = self.move_partition(spec, day)
             moved.partitions += 1

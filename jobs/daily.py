@@ -33,12 +33,12 @@ from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.failpoints import failpoint
 from jobs.common.landing import utc_now
 from jobs.common.lease import writer_lease
-from jobs.common.lake import conform, ensure_table, is_table, read_table, retry_on_conflict, table_path, table_version
-from jobs.common.views import hot_and_archive
-from jobs.common.maintenance import retention_properties
+from jobs.common.lake import conform, is_table, read_table, retry_on_conflict, table_path, table_version
+from jobs.common.maintenance import ensure_job_table
 from jobs.common.report import JobReport, StepTimes, configure_logging, first_line
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
+from jobs.common.views import hot_and_archive
 from jobs.transforms.daily import (
     DailyRules,
     baseline_history,
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
         if not is_table(spark, table_path(conf.lake, TABLES["fact_content_engagements"])):
             raise FileNotFoundError(f"no fact_content_engagements table under {conf.lake}: run ingest first")
         for name in OUTPUTS + TIER_TABLES:
-            ensure_table(spark, conf.lake, TABLES[name], retention_properties(conf, TABLES[name]))
+            ensure_job_table(spark, conf, TABLES[name])
         if args.pending:
             days = pending_days(spark, conf.lake, rules.baseline_days)
         elif args.date:

@@ -31,7 +31,6 @@ from jobs.common.lake import (
     append_once,
     checkpoint_path,
     conform,
-    ensure_table,
     insert_new_rows,
     read_table,
     retry_on_conflict,
@@ -39,10 +38,10 @@ from jobs.common.lake import (
     upsert_rows,
 )
 from jobs.common.lease import writer_lease
-from jobs.common.maintenance import retention_properties
+from jobs.common.maintenance import ensure_job_table
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
-from jobs.common.runlog import RunLog, command_line
 from jobs.common.retention import sweep_landing
+from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
 from jobs.transforms.changes import (
     history_changes,
@@ -285,7 +284,7 @@ def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> in
     try:
         for spec in [t for f in feeds for t in f.tables] + [TABLES["quarantine"], TABLES["dim_date"],
                                                             TABLES["dim_engagement_type"]]:
-            ensure_table(spark, conf.lake, spec, retention_properties(conf, spec))
+            ensure_job_table(spark, conf, spec)
         with writer_lease(spark, conf, "dims"):  # a purge waits for the run, and the run for a purge
             writers = [run_change_feed(spark, conf, change_feed) for change_feed in feeds]
             refresh_engagement_types(spark, conf)

@@ -46,7 +46,6 @@ from jobs.common.lake import (
     append_counted,
     append_once,
     checkpoint_path,
-    ensure_table,
     read_if_table,
     read_pinned,
     retry_on_conflict,
@@ -54,10 +53,10 @@ from jobs.common.lake import (
     table_path,
 )
 from jobs.common.lease import writer_lease
+from jobs.common.maintenance import ensure_job_table, user_buckets
 from jobs.common.progress import ProgressRecorder
-from jobs.common.retention import LandingSweeper
-from jobs.common.maintenance import retention_properties, user_buckets
 from jobs.common.report import STREAM_RUN_COUNTS, JobReport, configure_logging, first_line
+from jobs.common.retention import LandingSweeper
 from jobs.common.runlog import RunLog, command_line
 from jobs.common.spark import start_spark
 from jobs.transforms.facts import (
@@ -347,7 +346,7 @@ def start_feed_stream(spark: SparkSession, conf: Conf, event_feed: EventFeed, co
 def prepare_lake(spark: SparkSession, conf: Conf, feeds: list[EventFeed]) -> None:
     for spec in [f.table for f in feeds] + [TABLES["quarantine"], TABLES["ops_ingest_batches"],
                                              TABLES["ops_ingest_arrivals"], TABLES["ops_stream_progress"]]:
-        ensure_table(spark, conf.lake, spec, retention_properties(conf, spec))
+        ensure_job_table(spark, conf, spec)
 
 
 def main(argv: list[str] | None = None, spark: SparkSession | None = None) -> int:

@@ -29,8 +29,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf, join_path
-from jobs.common.lake import ensure_table, is_table, retry_on_conflict, table_path
-from jobs.common.maintenance import retention_properties, user_buckets
+from jobs.common.lake import is_table, retry_on_conflict, table_path
+from jobs.common.maintenance import ensure_job_table, user_buckets
 from jobs.common.spark import session_settings
 from jobs.transforms.erasure import (
     BUCKET_COLUMN,
@@ -93,7 +93,7 @@ def record_erased_content(spark: SparkSession, conf: Conf, content_keys: list[in
     which reads the same)."""
     if not content_keys:
         return
-    ensure_table(spark, conf.lake, ERASED_CONTENT, retention_properties(conf, ERASED_CONTENT))
+    ensure_job_table(spark, conf, ERASED_CONTENT)
     spark.createDataFrame([(key, requested_at) for key in content_keys], ERASED_CONTENT.schema).write.format(
         "delta").mode("append").save(table_path(conf.lake, ERASED_CONTENT))
 
@@ -102,7 +102,7 @@ def record_requests(spark: SparkSession, conf: Conf, user_ids: list[str], reques
                     purge_due_at: dt.datetime) -> str:
     """One audit row per user, written before anything is erased: from its commit on, the ingest
     drops the users' in-flight events. Returns the request id."""
-    ensure_table(spark, conf.lake, AUDIT, retention_properties(conf, AUDIT))
+    ensure_job_table(spark, conf, AUDIT)
     salt = salt_of(conf)
     request_id = uuid.uuid4().hex
     rows = [(request_id, user_hash_hex(u, salt), requested_at, [], {}, purge_due_at, None)

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pyspark.sql import SparkSession
+
 from jobs.common.config import Conf, ConfigError
+from jobs.common.lake import ensure_table
 from schemas import ALL_TABLES, TableSpec
 
 SECTION = "maintain"
@@ -114,6 +117,12 @@ def retention_properties(conf: Conf, spec: TableSpec) -> dict[str, str]:
     """The retention properties the policy gives `spec`'s table: a table is created with them, so it
     keeps its retention before `maintain` first runs, and that run has no property to set."""
     return maintain_policy(conf).of(spec).properties
+
+
+def ensure_job_table(spark: SparkSession, conf: Conf, spec: TableSpec, root: str | None = None) -> None:
+    """A job's table under `root` (default: the lake), created unless it exists, with the retention
+    its maintain policy gives it (every table a job writes is made here)."""
+    ensure_table(spark, root or conf.lake, spec, retention_properties(conf, spec))
 
 
 def maintain_policy(conf: Conf) -> MaintainPolicy:

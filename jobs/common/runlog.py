@@ -19,8 +19,8 @@ from typing import Any, Iterable
 from pyspark.sql import SparkSession
 
 from jobs.common.config import Conf
-from jobs.common.lake import append_once, ensure_table, retry_on_conflict
-from jobs.common.maintenance import retention_properties
+from jobs.common.lake import append_once, retry_on_conflict
+from jobs.common.maintenance import ensure_job_table
 from schemas import TABLES
 
 RUNS = TABLES["ops_job_runs"]
@@ -67,8 +67,7 @@ class RunLog:
 
     def __init__(self, spark: SparkSession, conf: Conf, argv: list[str], hidden: Iterable[str] = ()) -> None:
         self.spark = spark
-        self.lake = conf.lake
-        self.retention = retention_properties(conf, RUNS)
+        self.conf = conf
         self.hidden = list(hidden)
         self.arguments = redacted_arguments(argv, self.hidden)
         self.run_id = uuid.uuid4().hex
@@ -95,7 +94,7 @@ class RunLog:
         frame = self.spark.createDataFrame([tuple(row[c] for c in RUNS.columns)], RUNS.schema)
 
         def write() -> None:
-            ensure_table(self.spark, self.lake, RUNS, self.retention)
-            append_once(frame, self.lake, RUNS, f"run-{self.run_id}", 0)
+            ensure_job_table(self.spark, self.conf, RUNS)
+            append_once(frame, self.conf.lake, RUNS, f"run-{self.run_id}", 0)
 
         retry_on_conflict(write, WRITE_ATTEMPTS)

@@ -27,7 +27,7 @@ from jobs.common.lake import (
     table_path,
     upsert_rows,
 )
-from jobs.common.maintenance import maintain_policy, retention_properties
+from jobs.common.maintenance import ensure_job_table, maintain_policy
 from jobs.maintain import LakeTable
 from schemas import TABLES
 from tests.timezones import utc
@@ -67,7 +67,7 @@ def test_a_table_is_born_with_its_retention_so_maintain_has_no_property_to_set(s
     lake = str(tmp_path)
     conf = load_conf("local", ["maintain.kinds.dimension.vacuum_retention_hours=200"], lake=lake)
     born, older = TABLES["dim_users"], TABLES["dim_content"]
-    ensure_table(spark, lake, born, retention_properties(conf, born))
+    ensure_job_table(spark, conf, born)  # as every job makes its tables
     ensure_table(spark, lake, older)  # as code before the retention made it
 
     properties = DeltaTable.forPath(spark, table_path(lake, born)).detail().first().properties
