@@ -21,7 +21,7 @@ import sys
 from pyspark.sql import functions as F
 
 from jobs.common.config import load_conf
-from jobs.common.landing import utc_now
+from jobs.common.landing import lines_with_source, utc_now
 from jobs.common.lake import conform
 from jobs.common.spark import start_spark
 from jobs.ingest import event_feeds
@@ -50,9 +50,8 @@ def main(argv: list[str]) -> int:
 
     now = utc_now()
     feed = event_feeds(conf)["engagements"]
-    lines = spark.read.format("text").load(args.landing_dir).select(
-        "value", F.col("_metadata.file_path").alias("source_file"))
-    valid = lines.transform(classify_lines, ENGAGEMENTS, TimeRules.from_settings(conf.section("ingest")).at(now)).where(
+    lines = lines_with_source(spark.read.format("text").load(args.landing_dir))  # as the ingest reads them
+    valid = lines.transform(classify_lines, feed.feed, TimeRules.from_settings(conf.section("ingest")).at(now)).where(
         F.col("reason").isNull())
     facts = feed.to_facts(valid, now)
     if args.deduplicate:

@@ -28,7 +28,7 @@ def read_landing_lines(spark: SparkSession, conf: Conf, feed: str) -> DataFrame:
     quarantine; the stream's checkpoint remembers which files were read.
     """
     settings = conf.section("ingest")
-    return _lines_with_source(
+    return lines_with_source(
         spark.readStream.format("text")
         .option("pathGlobFilter", settings["file_glob"])
         .options(**micro_batch_bound(settings))
@@ -61,7 +61,8 @@ def _whole_number(settings: dict, key: str, default: int | None) -> int:
         raise ConfigError(f"ingest.{key} must be a whole number: {value!r}") from None
 
 
-def _lines_with_source(text: DataFrame) -> DataFrame:
+def lines_with_source(text: DataFrame) -> DataFrame:
+    """Text-source lines as the ingest judges them: `value` and the file each came from."""
     return text.select(F.col("value"), F.col("_metadata.file_path").alias("source_file"))
 
 
@@ -167,7 +168,7 @@ def read_files_tolerantly(spark: SparkSession, files: list[str], damaged: dict[s
     files = [f for f in files if damaged.get(f) != VANISHED]
     if not files:
         return spark.createDataFrame([], "value string, source_file string")
-    return _lines_with_source(
+    return lines_with_source(
         spark.read.format("text")
         .option("ignoreCorruptFiles", "true")
         .option("ignoreMissingFiles", "true")

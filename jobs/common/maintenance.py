@@ -113,16 +113,11 @@ def _table_policy(spec: TableSpec, values: dict[str, Any], floor_hours: int) -> 
     )
 
 
-def retention_properties(conf: Conf, spec: TableSpec) -> dict[str, str]:
-    """The retention properties the policy gives `spec`'s table: a table is created with them, so it
-    keeps its retention before `maintain` first runs, and that run has no property to set."""
-    return maintain_policy(conf).of(spec).properties
-
-
 def ensure_job_table(spark: SparkSession, conf: Conf, spec: TableSpec, root: str | None = None) -> None:
     """A job's table under `root` (default: the lake), created unless it exists, with the retention
-    its maintain policy gives it (every table a job writes is made here)."""
-    ensure_table(spark, root or conf.lake, spec, retention_properties(conf, spec))
+    properties its maintain policy gives it (every table a job writes is made here): so it keeps its
+    retention before `maintain` first runs, and that run has no property to set."""
+    ensure_table(spark, root or conf.lake, spec, maintain_policy(conf).of(spec).properties)
 
 
 def maintain_policy(conf: Conf) -> MaintainPolicy:
