@@ -19,6 +19,8 @@ from tests.clock import new_day
 from tests.small_data import SMALL_DATA_SETTINGS
 
 
+TEST_SESSION_GC = "-XX:+UseParallelGC"
+
 # The modules that take longest, longest first (the durations .ci/run prints). `-n 2 --dist loadfile`
 # hands whole modules to the two processes in collection order, each taking the next as it gets
 # free: a long module collected last kept one process busy for minutes while the other sat idle.
@@ -69,6 +71,9 @@ def spark(conf) -> SparkSession:
             "spark.default.parallelism": "2",
             "spark.ui.enabled": "false",
             "spark.driver.memory": "4g",
+            # The throughput collector: the same four e2e modules in one process took 466 s of CPU
+            # with it and 501 s with the JVM's default G1 (2026-12-05, one run each; docs/testing.md).
+            "spark.driver.extraJavaOptions": f"{settings['spark.driver.extraJavaOptions']} {TEST_SESSION_GC}",
             # Spark's default room for compiled queries: a session that runs a process's share of
             # the suite ran out of memory late in the run with conf's 5000 (2 GiB) and 1000 (3 GiB).
             "spark.sql.codegen.cache.maxEntries": "100",

@@ -83,6 +83,13 @@ def test_the_jvms_run_in_utc_whatever_the_hosts_zone(spark, conf):
     assert spark.sparkContext._jvm.java.util.TimeZone.getDefault().getID() == "UTC"
 
 
+def test_the_test_session_runs_the_throughput_collector(spark):
+    """tests/conftest.py gives the shared session's JVM the parallel collector (less CPU than G1 on
+    the suite's two cores): the JVM names its collectors by it."""
+    beans = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+    assert sorted(bean.getName() for bean in beans) == ["PS MarkSweep", "PS Scavenge"]
+
+
 def test_the_driver_maps_the_class_archive_once_it_exists(conf, tmp_path, monkeypatch):
     monkeypatch.setattr(spark_module, "CLASS_ARCHIVES", tmp_path / "archives")
     archive = class_archive()
