@@ -16,6 +16,7 @@ runs `--rounds` times, in turn with the others, and its median is shown. Prints 
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import statistics
 import sys
@@ -69,7 +70,7 @@ def to_noop(frame: DataFrame) -> Callable[[], None]:
 
 def to_delta(frame: DataFrame, scratch: Path, name: str, partition_by: list[str]) -> Callable[[], None]:
     """An append to a new table each time (a round's table is deleted after it)."""
-    rounds = iter(range(1_000_000))
+    rounds = itertools.count()
 
     def write() -> None:
         table = scratch / f"{name}-{next(rounds)}"
