@@ -29,6 +29,7 @@ from pyspark import SparkContext
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from benchmarks.plain_copy import copied_rows, judged_facts
 from jobs.common.config import load_conf
 from jobs.common.landing import lines_with_source, utc_now
 from jobs.common.lake import conform
@@ -43,14 +44,14 @@ FACTS = "+ the valid lines' fact rows (keys, dates): the judged floor without it
 
 
 def judging_steps(lines: DataFrame, event_feed: EventFeed, clock: v.Clock) -> dict[str, DataFrame]:
-    """Cumulative stages of classify_lines, each a DataFrame whose columns all get computed."""
+    """Cumulative stages of classify_lines, each a DataFrame whose columns all get computed; the last
+    is the judged floor's own rows (benchmarks/plain_copy.py)."""
     feed = event_feed.feed
     judgement = v._judgement(feed, clock.earliest_event, SparkContext._gateway)
     parsed = lines.transform(v.parse_lines, feed).withColumn(v.LATEST_EVENT, F.lit(clock.latest_event))
     typed_fields, utf8 = judgement.typed[: len(feed.rules)], judgement.typed[len(feed.rules)]
     kept = [*lines.columns, "parsed", v.LATEST_EVENT]
     with_suspects = parsed.select(*kept, *judgement.typed)
-    classified = lines.transform(classify_lines, feed, clock)
     return {
         LINES: lines,
         "+ parse (from_json into the feed's struct)": parsed.select(*lines.columns, "parsed"),
@@ -59,8 +60,9 @@ def judging_steps(lines: DataFrame, event_feed: EventFeed, clock: v.Clock) -> di
         "+ cheap suspect flags (could a field be another JSON type?)": with_suspects,
         "+ exact JSON types (variant, for the suspects only)":
             with_suspects.select("*", judgement.line_as_variant).select("*", *judgement.type_flags),
-        "+ the first broken rule (all checks), value made valid UTF-8: classify_lines": classified,
-        FACTS: event_feed.to_facts(classified.where(F.col("reason").isNull()), clock.ingested_at),
+        "+ the first broken rule (all checks), value made valid UTF-8: classify_lines":
+            lines.transform(classify_lines, feed, clock),
+        FACTS: judged_facts(lines, event_feed, clock),
     }
 
 
@@ -99,8 +101,7 @@ def main() -> int:
     table = event_feed.table
     clock = TimeRules.from_settings(conf.section("ingest")).at(utc_now())
 
-    copied = (spark.read.schema(event_feed.feed.json_schema).json(args.landing_dir)
-              .withColumn("event_date", F.to_date(F.col("event_timestamp").try_cast("timestamp"))))
+    copied = copied_rows(spark, args.landing_dir)
     lines = lines_with_source(spark.read.format("text").load(args.landing_dir))
     steps = judging_steps(lines, event_feed, clock)
     # (name, action, the step its own cost is counted from)

@@ -18,16 +18,33 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import load_conf
 from jobs.common.landing import lines_with_source, utc_now
 from jobs.common.lake import conform
 from jobs.common.spark import start_spark
-from jobs.ingest import event_feeds
+from jobs.ingest import EventFeed, event_feeds
 from jobs.transforms.facts import drop_duplicate_deliveries
-from jobs.transforms.validation import TimeRules, classify_lines
+from jobs.transforms.validation import Clock, TimeRules, classify_lines
 from schemas.landing import ENGAGEMENTS
+
+
+def copied_rows(spark: SparkSession, landing_dir: str) -> DataFrame:
+    """The plain copy's rows: Spark's JSON source with the feed's schema, and the partition column."""
+    return (
+        spark.read.schema(ENGAGEMENTS.json_schema)
+        .json(landing_dir)
+        .withColumn("event_date", F.to_date(F.col("event_timestamp").try_cast("timestamp")))
+    )
+
+
+def judged_facts(lines: DataFrame, feed: EventFeed, clock: Clock) -> DataFrame:
+    """The judged floor's rows: every line (lines_with_source) judged as the ingest does, the valid
+    ones as fact rows."""
+    valid = lines.transform(classify_lines, feed.feed, clock).where(F.col("reason").isNull())
+    return feed.to_facts(valid, clock.ingested_at)
 
 
 def main(argv: list[str]) -> int:
@@ -40,20 +57,13 @@ def main(argv: list[str]) -> int:
     conf = load_conf("local")
     spark = start_spark("plain-copy", conf)
     if not args.judge:
-        copied = (
-            spark.read.schema(ENGAGEMENTS.json_schema)
-            .json(args.landing_dir)
-            .withColumn("event_date", F.to_date(F.col("event_timestamp").try_cast("timestamp")))
-        )
-        copied.write.format("delta").mode("append").partitionBy("event_date").save(args.table_dir)
+        copied_rows(spark, args.landing_dir).write.format("delta").mode("append").partitionBy("event_date").save(
+            args.table_dir)
         return 0
 
-    now = utc_now()
     feed = event_feeds(conf)["engagements"]
     lines = lines_with_source(spark.read.format("text").load(args.landing_dir))  # as the ingest reads them
-    valid = lines.transform(classify_lines, feed.feed, TimeRules.from_settings(conf.section("ingest")).at(now)).where(
-        F.col("reason").isNull())
-    facts = feed.to_facts(valid, now)
+    facts = judged_facts(lines, feed, TimeRules.from_settings(conf.section("ingest")).at(utc_now()))
     if args.deduplicate:
         nothing_loaded = spark.createDataFrame([], f"{feed.id_key} long, event_id string")
         facts = drop_duplicate_deliveries(facts, nothing_loaded, feed.id_key)
