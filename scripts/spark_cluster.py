@@ -105,6 +105,10 @@ class SparkCluster:
                     return
             except OSError:
                 pass  # the master's web UI is not up yet
+            except ValueError:
+                # Spark starts the UI's server before it attaches the pages, one at a time: until /json
+                # is attached, its root page answers /json/ with HTML (seen in CI on a busy machine).
+                pass
             time.sleep(0.5)
         self.stop()
         raise TimeoutError(f"{self.workers} workers were not alive within {timeout}s:\n{self.log_tail()}")
