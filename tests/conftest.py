@@ -115,8 +115,7 @@ def fresh_catalog_per_module():
     session = SparkSession.getActiveSession()
     if session is None:
         return
-    for table in session.catalog.listTables():
-        if table.isTemporary:
-            session.catalog.dropTempView(table.name)
+    for view in session.sql("SHOW VIEWS").where("isTemporary").collect():
+        session.catalog.dropTempView(view["viewName"])
     for variable in (K_VARIABLE, *(name for name, _, _ in RULE_VARIABLES)):
         session.sql(f"DROP TEMPORARY VARIABLE IF EXISTS {variable}")

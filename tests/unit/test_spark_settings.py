@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,14 @@ def test_only_the_newest_class_archives_are_kept(tmp_path):
     (tmp_path / "other.txt").write_text("not an archive")
     forget_old_class_archives(tmp_path, keep=3)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["newest.jsa", "other.txt", "second.jsa", "third.jsa"]
+
+
+def test_the_test_session_evaluates_expressions_without_compiling_them(spark):
+    """tests/small_data.py: on tiny data, Janino's compiling of each query's projections and
+    predicates costs more than it saves. Spark counts each class it compiles (CodegenMetrics)."""
+    compiled = spark.sparkContext._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    before = compiled.getCount()
+    marker = uuid.uuid4().int % 1_000_003  # an expression no earlier query compiled (Spark caches classes)
+    rows = spark.range(5).selectExpr(f"id * {marker} + 1 AS value").where(f"value % 2 = {marker % 2}").collect()
+    assert sorted(r.value for r in rows) == sorted(i * marker + 1 for i in range(5) if (i * marker + 1) % 2 == marker % 2)
+    assert compiled.getCount() == before
