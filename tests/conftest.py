@@ -67,8 +67,10 @@ def spark(conf) -> SparkSession:
         # as a process then map (jobs/launch.py).
         settings = ensure_class_archive(conf, spark_settings(conf, master="local[2]"))
         settings.update({
-            "spark.sql.shuffle.partitions": "2",
-            "spark.default.parallelism": "2",
+            # One partition a shuffle, and for Delta's state of a table: the same four e2e modules in
+            # one process took 236 s and 309 s of CPU with 1, 255 s and 353 s with 2 (2026-12-05).
+            "spark.sql.shuffle.partitions": "1",
+            "spark.default.parallelism": "1",
             "spark.ui.enabled": "false",
             "spark.driver.memory": "4g",
             # The throughput collector: the same four e2e modules in one process took 466 s of CPU
@@ -77,7 +79,7 @@ def spark(conf) -> SparkSession:
             # Spark's default room for compiled queries: a session that runs a process's share of
             # the suite ran out of memory late in the run with conf's 5000 (2 GiB) and 1000 (3 GiB).
             "spark.sql.codegen.cache.maxEntries": "100",
-            "spark.databricks.delta.snapshotPartitions": "2",
+            "spark.databricks.delta.snapshotPartitions": "1",
             **SMALL_DATA_SETTINGS,
         })
         builder = SparkSession.builder.appName("shortvideo-tests")
