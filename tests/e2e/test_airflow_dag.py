@@ -44,7 +44,10 @@ RUN_TIMES = ("ingested_at",)
 DOUBLE_PRECISION = 1e-9
 RUN_TIMEOUT_SECONDS = 1800  # seven Spark applications one after another
 QUICK_TIMEOUT_SECONDS = 180  # no Spark: Airflow's start and the jobs' argument checks
-SMALL_SPARK = "--set spark.conf.spark.sql.shuffle.partitions=2 --set spark.conf.spark.driver.memory=1g"
+# One partition a shuffle and for Delta's table state, as in the tests' own session (tests/conftest.py).
+SMALL_SPARK = " ".join(f"--set spark.conf.{key}={value}" for key, value in {
+    "spark.sql.shuffle.partitions": 1, "spark.databricks.delta.snapshotPartitions": 1,
+    "spark.driver.memory": "1g"}.items())
 # maintain's upkeep of every table takes minutes on a cold JVM (tests/e2e/test_maintain.py covers it):
 # here it runs the due purge only, which is what the chain's gdpr hands it.
 PURGE_ONLY = " ".join(f"--set maintain.defaults.{step}=false" for step in ("compact", "checkpoint", "vacuum"))
