@@ -103,11 +103,10 @@ class SparkCluster:
             try:
                 if self.status().get("aliveworkers", 0) >= self.workers:
                     return
-            except OSError:
-                pass  # the master's web UI is not up yet
-            except ValueError:
-                # Spark starts the UI's server before it attaches the pages, one at a time: until /json
-                # is attached, its root page answers /json/ with HTML (seen in CI on a busy machine).
+            except (OSError, ValueError):
+                # The master's web UI is not up yet, or not all of it: Spark starts the server before it
+                # attaches the pages, one at a time, and until /json is attached the root page answers
+                # /json/ with HTML (seen in CI on a busy machine).
                 pass
             time.sleep(0.5)
         self.stop()

@@ -16,7 +16,7 @@ from jobs.common.views import K_VARIABLE, RULE_VARIABLES
 from jobs.common.spark import remember_resolved_jars, spark_settings
 from jobs.launch import ensure_class_archive
 from tests.clock import new_day
-from tests.small_data import SMALL_DATA_SETTINGS
+from tests.small_data import ONE_PARTITION, SMALL_DATA_SETTINGS
 
 
 TEST_SESSION_GC = "-XX:+UseParallelGC"
@@ -67,9 +67,6 @@ def spark(conf) -> SparkSession:
         # as a process then map (jobs/launch.py).
         settings = ensure_class_archive(conf, spark_settings(conf, master="local[2]"))
         settings.update({
-            # One partition a shuffle, and for Delta's state of a table: the same four e2e modules in
-            # one process took 236 s and 309 s of CPU with 1, 255 s and 353 s with 2 (2026-12-05).
-            "spark.sql.shuffle.partitions": "1",
             "spark.default.parallelism": "1",
             "spark.ui.enabled": "false",
             "spark.driver.memory": "4g",
@@ -79,7 +76,7 @@ def spark(conf) -> SparkSession:
             # Spark's default room for compiled queries: a session that runs a process's share of
             # the suite ran out of memory late in the run with conf's 5000 (2 GiB) and 1000 (3 GiB).
             "spark.sql.codegen.cache.maxEntries": "100",
-            "spark.databricks.delta.snapshotPartitions": "1",
+            **ONE_PARTITION,
             **SMALL_DATA_SETTINGS,
         })
         builder = SparkSession.builder.appName("shortvideo-tests")

@@ -31,6 +31,7 @@ from jobs import archive, daily, dims, gdpr, generate, ingest, maintain
 from jobs.common.lake import existing_tables
 from tests.e2e.conftest import PROJECT_ROOT, child_env, run_job_in_process
 from tests.e2e.expected_daily import expected_daily, read_feed, unique_events, utc_day
+from tests.small_data import ONE_PARTITION
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow]
 
@@ -44,10 +45,8 @@ RUN_TIMES = ("ingested_at",)
 DOUBLE_PRECISION = 1e-9
 RUN_TIMEOUT_SECONDS = 1800  # seven Spark applications one after another
 QUICK_TIMEOUT_SECONDS = 180  # no Spark: Airflow's start and the jobs' argument checks
-# One partition a shuffle and for Delta's table state, as in the tests' own session (tests/conftest.py).
-SMALL_SPARK = " ".join(f"--set spark.conf.{key}={value}" for key, value in {
-    "spark.sql.shuffle.partitions": 1, "spark.databricks.delta.snapshotPartitions": 1,
-    "spark.driver.memory": "1g"}.items())
+SMALL_SPARK = " ".join(f"--set spark.conf.{key}={value}"
+                       for key, value in {**ONE_PARTITION, "spark.driver.memory": "1g"}.items())
 # maintain's upkeep of every table takes minutes on a cold JVM (tests/e2e/test_maintain.py covers it):
 # here it runs the due purge only, which is what the chain's gdpr hands it.
 PURGE_ONLY = " ".join(f"--set maintain.defaults.{step}=false" for step in ("compact", "checkpoint", "vacuum"))
