@@ -51,7 +51,7 @@ from jobs.transforms.changes import (
     to_user_changes,
     to_user_history,
 )
-from jobs.transforms.dimensions import calendar_hours, engagement_type_rows, to_dim_date
+from jobs.transforms.dimensions import calendar_rows, engagement_type_rows
 from jobs.transforms.erasure import ERASED_FLAG, with_erased_content_flag, with_erased_flag
 from jobs.transforms.facts import to_quarantine_rows
 from jobs.transforms.validation import classify_lines, line_counts, with_blank_flag
@@ -261,7 +261,7 @@ def fill_calendar(spark: SparkSession, conf: Conf, today: dt.date) -> int:
                                                   F.max("full_date").alias("last")).first()
     if held["n"] == wanted_hours and held["first"] == first_day and held["last"] == last_day:
         return 0
-    metrics = insert_new_rows(spark, conf.lake, spec, to_dim_date(calendar_hours(spark, first_day, last_day)),
+    metrics = insert_new_rows(spark, conf.lake, spec, calendar_rows(spark, first_day, last_day),
                               ["date_key"])
     return metrics["numTargetRowsInserted"]
 

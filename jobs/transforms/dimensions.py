@@ -15,21 +15,24 @@ from schemas import TABLES
 SUNDAY, SATURDAY = 1, 7  # Spark's dayofweek numbering
 
 
-def to_dim_date(date_keys: DataFrame) -> DataFrame:
-    """`date_key` values (UTC hour, yyyymmddhh) -> one dim_date row per distinct hour."""
-    hour_start = F.to_timestamp(F.col("date_key").cast("string"), "yyyyMMddHH")
-    return (
-        date_keys.select("date_key").where(F.col("date_key").isNotNull()).distinct()
-        .select(
-            F.col("date_key").cast("int").alias("date_key"),
-            F.to_date(hour_start).alias("full_date"),
-            F.year(hour_start).alias("year"),
-            F.month(hour_start).alias("month"),
-            F.dayofmonth(hour_start).alias("day_of_month"),
-            F.dayofweek(hour_start).alias("day_of_week"),
-            F.hour(hour_start).alias("hour"),
-            F.dayofweek(hour_start).isin(SUNDAY, SATURDAY).alias("is_weekend"),
-        )
+def calendar_rows(spark: SparkSession, first_day: dt.date, last_day: dt.date) -> DataFrame:
+    """dim_date's row of every UTC hour from the start of `first_day` to the end of `last_day`.
+
+    Each row is derived from its hour's timestamp (no key parsed back from text, and no shuffle to
+    de-duplicate: the hours are distinct by construction); a lake's first `dims` makes some 100,000.
+    The session time zone is UTC."""
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.timezone.utc)
+    hours = ((last_day - first_day).days + 1) * 24
+    hour_start = F.timestamp_seconds(F.lit(int(start.timestamp())) + F.col("id") * 3600)
+    return spark.range(hours).select(
+        hour_key(hour_start).alias("date_key"),
+        F.to_date(hour_start).alias("full_date"),
+        F.year(hour_start).alias("year"),
+        F.month(hour_start).alias("month"),
+        F.dayofmonth(hour_start).alias("day_of_month"),
+        F.dayofweek(hour_start).alias("day_of_week"),
+        F.hour(hour_start).alias("hour"),
+        F.dayofweek(hour_start).isin(SUNDAY, SATURDAY).alias("is_weekend"),
     )
 
 
@@ -37,11 +40,3 @@ def engagement_type_rows(spark: SparkSession, types: Iterable[EngagementType]) -
     """dim_engagement_type from configuration: the weights are data, the keys are fixed."""
     rows = [(t.key, t.engagement_type, t.weight, t.counts_as_view) for t in types]
     return spark.createDataFrame(rows, TABLES["dim_engagement_type"].schema)
-
-
-def calendar_hours(spark: SparkSession, first_day: dt.date, last_day: dt.date) -> DataFrame:
-    """Every UTC hour from the start of `first_day` to the end of `last_day`, as `date_key`s."""
-    start = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.timezone.utc)
-    hours = ((last_day - first_day).days + 1) * 24
-    hour_start = F.timestamp_seconds(F.lit(int(start.timestamp())) + F.col("id") * 3600)
-    return spark.range(hours).select(hour_key(hour_start).alias("date_key"))
