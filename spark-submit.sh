@@ -14,8 +14,8 @@ BOOTSTRAP_PYTHON="${SHORTVIDEO_PYTHON:-python3}"
 fingerprint="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)"
 stamp="$VENV/.installed-$fingerprint"
 # The dependencies' wheels, kept once per pyproject.toml on this machine: a later environment (a
-# fresh clone, CI's) installs from them without the package index, 20 s instead of 65-75 s, most of
-# which was pip reading the index's pages of 149 packages.
+# fresh clone, CI's) installs from them without the package index: about 25 s instead of 65-75 s,
+# most of which was pip reading the index's pages of 149 packages.
 WHEELS="${SHORTVIDEO_CACHE:-$HOME/.cache/shortvideo}/wheels-$fingerprint"
 
 keep_wheels() {  # pip wheel into a folder of its own, moved into place whole (a second clone may race)
@@ -23,9 +23,8 @@ keep_wheels() {  # pip wheel into a folder of its own, moved into place whole (a
   mkdir -p "$(dirname "$WHEELS")"
   partial="$(mktemp -d "$WHEELS.partial.XXXXXX")"
   requirements="$partial/requirements.txt"
-  # setuptools: the project's build backend, which the editable install builds with.
   if "$BOOTSTRAP_PYTHON" "$ROOT/scripts/requirements.py" "$ROOT/pyproject.toml" > "$requirements" &&
-     "$VENV/bin/python" -m pip wheel --quiet --wheel-dir "$partial" -r "$requirements" "setuptools>=68" >&2; then
+     "$VENV/bin/python" -m pip wheel --quiet --wheel-dir "$partial" -r "$requirements" >&2; then
     touch "$partial/.complete"
     if mv -T "$partial" "$WHEELS" 2>/dev/null; then
       find "$(dirname "$WHEELS")" -maxdepth 1 -name 'wheels-????????????????' ! -name "wheels-$fingerprint" -exec rm -rf {} +

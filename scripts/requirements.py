@@ -1,5 +1,6 @@
 """The requirements an environment of the project installs (pyproject.toml's dependencies and its
-`test` extra, an extra of the project itself expanded in place), one per line.
+`test` extra, an extra of the project itself expanded in place, and the build backend's, which the
+editable install of the project builds with), one per line.
 
     python scripts/requirements.py [pyproject.toml]
 
@@ -33,7 +34,8 @@ def requirements(pyproject: dict, extra: str = EXTRA) -> list[str]:
                 if name.strip() not in seen:
                     yield from expanded(extras[name.strip()], (*seen, name.strip()))
 
-    return list(dict.fromkeys([*project["dependencies"], *expanded(extras[extra], (extra,))]))
+    backend = pyproject.get("build-system", {}).get("requires", [])
+    return list(dict.fromkeys([*project["dependencies"], *expanded(extras[extra], (extra,)), *backend]))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""What spark-submit.sh keeps the wheels of (scripts/requirements.py): pyproject.toml's dependencies
-and its test extra, the project's own extras expanded, the project itself never among them."""
+"""What spark-submit.sh keeps the wheels of (scripts/requirements.py): pyproject.toml's dependencies,
+its test extra with the project's own extras expanded, and the build backend; never the project."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scripts.requirements import PYPROJECT, requirements
 
 
 def test_the_test_extra_is_expanded_with_the_extras_it_names_of_the_project():
-    pyproject = {"project": {
+    pyproject = {"build-system": {"requires": ["setuptools>=68"]}, "project": {
         "name": "demo-project",
         "dependencies": ["pyspark==4.2.0", "numpy>=1.26"],
         "optional-dependencies": {
@@ -23,7 +23,7 @@ def test_the_test_extra_is_expanded_with_the_extras_it_names_of_the_project():
     }}
 
     assert requirements(pyproject) == ["pyspark==4.2.0", "numpy>=1.26", "pytest>=8", "apache-airflow==3.3.2",
-                                       "confluent-kafka==2.16.1"]
+                                       "confluent-kafka==2.16.1", "setuptools>=68"]
 
 
 def test_the_projects_own_list_names_what_its_jobs_and_tests_import_and_never_the_project():
@@ -34,4 +34,4 @@ def test_the_projects_own_list_names_what_its_jobs_and_tests_import_and_never_th
     assert printed == requirements(tomllib.loads(PYPROJECT.read_text(encoding="utf-8")))
     assert not [line for line in printed if line.startswith(project["name"])]
     names = {line.split("[")[0].split("=")[0].split(">")[0].split("<")[0] for line in printed}
-    assert {"pyspark", "delta-spark", "chispa", "pytest", "apache-airflow"} <= names
+    assert {"pyspark", "delta-spark", "chispa", "pytest", "apache-airflow", "setuptools"} <= names
