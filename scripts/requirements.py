@@ -30,9 +30,9 @@ def requirements(pyproject: dict, extra: str = EXTRA) -> list[str]:
             if not line.startswith(own):
                 yield line
                 continue
-            for name in line[len(own):line.index("]")].split(","):
-                if name.strip() not in seen:
-                    yield from expanded(extras[name.strip()], (*seen, name.strip()))
+            for name in (part.strip() for part in line[len(own):line.index("]")].split(",")):
+                if name not in seen:
+                    yield from expanded(extras[name], (*seen, name))
 
     backend = pyproject.get("build-system", {}).get("requires", [])
     return list(dict.fromkeys([*project["dependencies"], *expanded(extras[extra], (extra,)), *backend]))

@@ -29,9 +29,9 @@ def test_the_test_extra_is_expanded_with_the_extras_it_names_of_the_project():
 def test_the_projects_own_list_names_what_its_jobs_and_tests_import_and_never_the_project():
     printed = subprocess.run([sys.executable, "scripts/requirements.py"], cwd=PYPROJECT.parent, check=True,
                              capture_output=True, text=True).stdout.splitlines()
-    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    pyproject = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
 
-    assert printed == requirements(tomllib.loads(PYPROJECT.read_text(encoding="utf-8")))
-    assert not [line for line in printed if line.startswith(project["name"])]
+    assert printed == requirements(pyproject)
+    assert not [line for line in printed if line.startswith(pyproject["project"]["name"])]
     names = {line.split("[")[0].split("=")[0].split(">")[0].split("<")[0] for line in printed}
     assert {"pyspark", "delta-spark", "chispa", "pytest", "apache-airflow", "setuptools"} <= names
