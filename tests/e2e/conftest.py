@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.common.spark import class_archive
+from jobs.common.spark import class_archive, class_archive_options
 from tests.e2e.cluster_fixture import CLUSTER_LOG_SECTION, spark_cluster  # noqa: F401 (a fixture)
 from tests.e2e.kafka_fixture import BROKER_LOG_SECTION, kafka_broker  # noqa: F401 (a fixture)
 from tests.small_data import as_jvm_options
@@ -25,7 +25,8 @@ SPARK_SUBMIT = PROJECT_ROOT / "spark-submit.sh"
 # tests' standalone cluster took 46 and 84 s instead of 75 and 117 (tiny lake, nothing else running).
 # The executors on that cluster (this machine, the drivers' class path) also map the drivers' class
 # archive: `daily --pending` on a tiny lake took 22 and 23 s of CPU with it against 26 and 27 without.
-EXECUTOR_JVM_OPTIONS = f"-XX:TieredStopAtLevel=1 -XX:SharedArchiveFile={class_archive()} -Xshare:auto"
+CLASS_ARCHIVE = class_archive()
+EXECUTOR_JVM_OPTIONS = f"-XX:TieredStopAtLevel=1 {class_archive_options(CLASS_ARCHIVE)}"
 CHILD_JVM_ENV = {"SPARK_LOCAL_IP": "127.0.0.1",
                  "SPARK_SUBMIT_OPTS": (f"-XX:TieredStopAtLevel=1 {as_jvm_options()} "
                                        f'-Dspark.executor.extraJavaOptions="{EXECUTOR_JVM_OPTIONS}"')}

@@ -29,8 +29,7 @@ from deltalake import DeltaTable
 
 from jobs import archive, daily, dims, gdpr, generate, ingest, maintain
 from jobs.common.lake import existing_tables
-from jobs.common.spark import class_archive
-from tests.e2e.conftest import PROJECT_ROOT, child_env, run_job_in_process
+from tests.e2e.conftest import CLASS_ARCHIVE, PROJECT_ROOT, child_env, run_job_in_process
 from tests.e2e.expected_daily import expected_daily, read_feed, unique_events, utc_day
 from tests.small_data import ONE_PARTITION
 
@@ -206,7 +205,7 @@ def ran_on_cluster(cluster, output: str) -> None:
         workers_used |= {executor.parent.parent.name for executor in executors}
         for executor in executors:  # the tests' executor options (conftest's CHILD_JVM_ENV) came whole
             command = (executor / "stderr").read_text(errors="replace").partition("\n")[0]
-            assert f'"-XX:SharedArchiveFile={class_archive()}"' in command, command
+            assert f'"-XX:SharedArchiveFile={CLASS_ARCHIVE}"' in command, command
     assert len(workers_used) == cluster.workers, workers_used
 
 
