@@ -28,8 +28,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.common.config import Conf, join_path
-from jobs.common.lake import is_table, retry_on_conflict, table_path
+from jobs.common.config import Conf
+from jobs.common.lake import delta_log_dir, is_table, retry_on_conflict, table_path
 from jobs.common.maintenance import ensure_job_table, user_buckets
 from jobs.common.spark import session_settings
 from jobs.transforms.erasure import (
@@ -205,11 +205,9 @@ def forget_history(spark: SparkSession, path: str) -> int:
     delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
     delta_log.checkpoint()
     checkpoint_version = int(delta_log.readLastCheckpointFile().get().version())
-    hadoop_path = jvm.org.apache.hadoop.fs.Path
-    log_dir = hadoop_path(join_path(path, "_delta_log"))
-    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, log_dir = delta_log_dir(spark, path)
     deleted = 0
-    for directory in (log_dir, hadoop_path(log_dir, "_staged_commits")):
+    for directory in (log_dir, jvm.org.apache.hadoop.fs.Path(log_dir, "_staged_commits")):
         if not fs.exists(directory):
             continue
         for status in fs.listStatus(directory):

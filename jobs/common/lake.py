@@ -242,11 +242,18 @@ def _match_condition(keys: list[str], target_filter: str | None) -> str:
     return f"({target_filter}) AND {on}" if target_filter else on
 
 
+def delta_log_dir(spark: SparkSession, path: str):
+    """The table's `_delta_log` folder as a Hadoop path, and its filesystem (the session's Hadoop
+    configuration): (filesystem, path), for a look at the log that Delta's API does not offer."""
+    log_dir = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(join_path(path, "_delta_log"))
+    return log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), log_dir
+
+
 def has_delta_log(spark: SparkSession, path: str) -> bool:
     """Whether `path` has a `_delta_log` folder: one filesystem call, where Delta's own answer for a
     path without a table (a read that fails) takes about 0.1 s, an exception carried through Py4J."""
-    log_dir = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(join_path(path, "_delta_log"))
-    return bool(log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(log_dir))
+    filesystem, log_dir = delta_log_dir(spark, path)
+    return bool(filesystem.exists(log_dir))
 
 
 def read_if_table(spark: SparkSession, path: str) -> DataFrame | None:
