@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -31,6 +32,8 @@ from typing import Iterator
 from pyspark.sql import SparkSession
 
 from jobs.common.config import Conf, join_path
+
+log = logging.getLogger("shortvideo.lease")
 
 LEASES = "_leases"
 WRITER = "writer"
@@ -144,6 +147,7 @@ def _hold_unless(spark: SparkSession, conf: Conf, kind: str, job: str, blockers:
     """Hold a lease of `kind` once no live lease of the `blockers` kinds is left: withdraw and look
     again every second, for up to `gdpr.purge_wait_seconds`."""
     deadline = time.monotonic() + float(conf.get("gdpr.purge_wait_seconds"))
+    waited = False
     while True:
         held = _Held(spark, conf, kind, job)
         held.acquire()
@@ -151,9 +155,12 @@ def _hold_unless(spark: SparkSession, conf: Conf, kind: str, job: str, blockers:
         if not holding:
             return held
         held.release()
+        blocker, lease = holding[0]
         if time.monotonic() > deadline:
-            blocker, lease = holding[0]
             raise TimeoutError(f"{job}: a {blocker} still holds the lake: {lease.describe(time.time())}")
+        if not waited:  # once per wait: why a writer (a stream's micro-batch) pauses
+            log.info("%s waits for the %s lease: %s", job, blocker, lease.describe(time.time()))
+            waited = True
         time.sleep(1.0)
 
 

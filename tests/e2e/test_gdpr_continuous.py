@@ -131,11 +131,10 @@ def test_erasure_while_the_continuous_ingest_writes_loses_and_doubles_nothing(sp
     totals = rows.agg(*[F.sum(c).alias(c) for c in ("lines_read", "accepted", "erased")]).first()
     assert (totals["lines_read"], totals["accepted"], totals["erased"]) == (
         lines, len(landed) - len(in_flight), len(in_flight)), totals
-    # The stream did write while the erasure ran: a micro-batch started between the request's
-    # commit and the job's end (batches of one stream run one after another, and the job waits only
-    # for those that started before the request, so this one overlapped the erasing MERGEs).
+    # The stream ran through the erasure: a micro-batch came while the erasure held the lake and
+    # paused for it (its own log line: a batch stamps started_at only once it holds its lease, so
+    # comparing times with the job's end was a race), then batches went on writing after it.
+    assert "ingest-engagements waits for the erasure lease: gdpr" in stream.stdout, stream.output()
     request = spark.read.format("delta").load(str(lake / "ops_gdpr_requests")).select("requested_at")
-    overlapping = rows.crossJoin(request).where(
-        (F.col("started_at") > F.col("requested_at")) & (F.col("started_at") < F.lit(erasure_done))
-        & (F.col("accepted") > 0))
-    assert overlapping.count() >= 1, rows.orderBy("batch_id").collect()
+    after = rows.crossJoin(request).where((F.col("started_at") > F.col("requested_at")) & (F.col("accepted") > 0))
+    assert after.count() >= 1, rows.orderBy("batch_id").collect()
