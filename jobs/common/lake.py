@@ -34,9 +34,9 @@ def checkpoint_path(lake: str, query: str) -> str:
     return join_path(lake, CHECKPOINTS, query)
 
 
-def ensure_table(spark: SparkSession, lake: str, spec: TableSpec, retention: Mapping[str, str] | None = None) -> None:
+def ensure_table(spark: SparkSession, lake: str, spec: TableSpec, policy: Mapping[str, str] | None = None) -> None:
     """Create the table from its spec unless it exists (comments, partitioning, properties, and the
-    `retention` properties of its maintain policy: maintenance.ensure_job_table gives them); an existing
+    `policy` properties of its maintain policy: maintenance.ensure_job_table gives them); an existing
     table gets the columns the spec added since (`maintain` brings its properties)."""
     if is_table(spark, table_path(lake, spec)):
         add_missing_columns(spark, lake, spec)
@@ -49,7 +49,7 @@ def ensure_table(spark: SparkSession, lake: str, spec: TableSpec, retention: Map
     )
     if spec.partition_by:
         builder = builder.partitionedBy(*spec.partition_by)
-    for key, value in {**spec.table_properties, **(retention or {})}.items():
+    for key, value in {**spec.table_properties, **(policy or {})}.items():
         builder = builder.property(key, value)
     builder.execute()
 

@@ -27,17 +27,20 @@ class TablePolicy:
     zorder_by: tuple[str, ...]
     target_file_bytes: int  # OPTIMIZE's file size: smaller files are compacted into files this big
     checkpoint: bool
+    checkpoint_interval: int  # delta.checkpointInterval: a commit whose version is a multiple of it writes a checkpoint
     log_retention_days: int
     vacuum: bool
     vacuum_retention_hours: int
 
     @property
     def properties(self) -> dict[str, str]:
-        """The retention table properties this policy gives its table. Delta's own VACUUM check
-        then accepts exactly this retention and nothing shorter, whoever runs VACUUM."""
+        """The table properties this policy gives its table: the retention (Delta's own VACUUM check
+        then accepts exactly this retention and nothing shorter, whoever runs VACUUM) and how often
+        a commit writes a checkpoint."""
         return {
             "delta.logRetentionDuration": f"interval {self.log_retention_days} days",
             "delta.deletedFileRetentionDuration": f"interval {self.vacuum_retention_hours} hours",
+            "delta.checkpointInterval": str(self.checkpoint_interval),
         }
 
 
@@ -46,6 +49,7 @@ POLICY_KEYS = {
     "zorder_by": list,
     "target_file_mb": int,
     "checkpoint": bool,
+    "checkpoint_interval": int,
     "log_retention_days": int,
     "vacuum": bool,
     "vacuum_retention_hours": int,
@@ -107,6 +111,7 @@ def _table_policy(spec: TableSpec, values: dict[str, Any], floor_hours: int) -> 
         zorder_by=zorder_by,
         target_file_bytes=_whole(f"target_file_mb of {spec.name}", values["target_file_mb"], 1) * BYTES_PER_MB,
         checkpoint=values["checkpoint"],
+        checkpoint_interval=_whole(f"checkpoint_interval of {spec.name}", values["checkpoint_interval"], 1),
         log_retention_days=_whole(f"log_retention_days of {spec.name}", values["log_retention_days"], 1),
         vacuum=values["vacuum"],
         vacuum_retention_hours=retention,
@@ -114,9 +119,9 @@ def _table_policy(spec: TableSpec, values: dict[str, Any], floor_hours: int) -> 
 
 
 def ensure_job_table(spark: SparkSession, conf: Conf, spec: TableSpec, root: str | None = None) -> None:
-    """A job's table under `root` (default: the lake), created unless it exists, with the retention
+    """A job's table under `root` (default: the lake), created unless it exists, with the
     properties its maintain policy gives it (every table a job writes is made here): so it keeps its
-    retention before `maintain` first runs, and that run has no property to set."""
+    retention and checkpoint interval before `maintain` first runs, and that run has no property to set."""
     ensure_table(spark, root or conf.lake, spec, maintain_policy(conf).of(spec).properties)
 
 

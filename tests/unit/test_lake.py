@@ -77,8 +77,24 @@ def test_a_table_is_born_with_its_retention_so_maintain_has_no_property_to_set(s
     policy = maintain_policy(conf)
     assert maintain.bring_to_spec(spark, LakeTable(born, lake, born.name), policy.of(born), 1) == {}
     assert maintain.bring_to_spec(spark, LakeTable(older, lake, older.name), policy.of(older), 1) == {
-        "properties_set": ["delta.deletedFileRetentionDuration", "delta.logRetentionDuration"]}
+        "properties_set": ["delta.checkpointInterval", "delta.deletedFileRetentionDuration",
+                           "delta.logRetentionDuration"]}
     assert DeltaTable.forPath(spark, table_path(lake, born)).history().count() == 1  # no ALTER commit
+
+
+def test_a_table_checkpoints_at_its_policys_interval(spark, tmp_path):
+    lake = str(tmp_path)
+    conf = load_conf("local", ["maintain.kinds.ops.checkpoint_interval=3"], lake=lake)
+    ensure_job_table(spark, conf, ARRIVALS)  # version 0
+    for day in range(1, 4):  # versions 1 to 3
+        arrival_rows(spark, dt.date(2026, 11, day), day).write.format("delta").mode("append").save(
+            table_path(lake, ARRIVALS))
+
+    log = tmp_path / ARRIVALS.name / "_delta_log"
+    assert sorted(path.name for path in log.glob("*.checkpoint*.parquet")) == [
+        "00000000000000000003.checkpoint.parquet"]
+    properties = DeltaTable.forPath(spark, table_path(lake, ARRIVALS)).detail().first().properties
+    assert properties["delta.checkpointInterval"] == "3"
 
 
 def test_append_once_skips_a_replayed_version_but_not_a_new_app(spark, tmp_path):

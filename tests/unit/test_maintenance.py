@@ -32,7 +32,18 @@ def test_a_table_takes_defaults_then_its_kind_then_its_own_values():
     assert chosen.of(TABLES["dim_users"]).properties == {
         "delta.logRetentionDuration": "interval 30 days",
         "delta.deletedFileRetentionDuration": "interval 200 hours",
+        "delta.checkpointInterval": "10",
     }
+
+
+def test_the_tables_each_micro_batch_commits_to_checkpoint_less_often():
+    chosen = policy()
+    stream_tables = ("fact_content_engagements", "fact_discovery_events", "quarantine", "ops_ingest_arrivals",
+                     "ops_ingest_batches")
+    assert {name: chosen.of(TABLES[name]).checkpoint_interval for name in stream_tables} == dict.fromkeys(
+        stream_tables, 100)
+    assert chosen.of(TABLES["dim_users"]).checkpoint_interval == 10
+    assert chosen.of(TABLES["fact_content_performance"]).checkpoint_interval == 10
 
 
 @pytest.mark.parametrize("override, message", [
@@ -45,6 +56,8 @@ def test_a_table_takes_defaults_then_its_kind_then_its_own_values():
     ("maintain.defaults.compaction=true", "unknown key 'compaction'"),
     ("maintain.defaults.compact=\"yes\"", "compact must be a bool"),
     ("maintain.defaults.log_retention_days=0", "log_retention_days of dim_users must be a whole number >= 1"),
+    ("maintain.kinds.ops.checkpoint_interval=0",
+     "checkpoint_interval of ops_ingest_batches must be a whole number >= 1"),
     ("maintain.user_buckets=0", "user_buckets must be a whole number >= 1"),
     ("maintain.target_file_mb=true", "target_file_mb must be a whole number >= 1"),
     ("maintain.tables.fact_discovery_events.target_file_mb=0",
