@@ -32,7 +32,13 @@ from jobs.common import cli
 from jobs.common.config import Conf, ConfigError, load_conf
 from jobs.common.erasure import DELETION_VECTORS, purge_due
 from jobs.common.lease import writer_lease
-from jobs.common.lake import add_missing_columns, existing_tables, retry_on_conflict, table_path
+from jobs.common.lake import (
+    add_missing_columns,
+    delta_log_snapshot,
+    existing_tables,
+    retry_on_conflict,
+    table_path,
+)
 from jobs.common.landing import utc_now
 from jobs.common.maintenance import MaintainPolicy, TablePolicy, maintain_policy
 from jobs.common.report import JobReport, configure_logging, first_line
@@ -89,18 +95,9 @@ def lake_tables(spark: SparkSession, conf: Conf) -> list[LakeTable]:
     return found
 
 
-def _delta_log(spark: SparkSession, path: str):
-    """Delta's JVM DeltaLog and its latest snapshot: the log's file list and checkpoints have no
-    Python API (DESCRIBE DETAIL only counts files)."""
-    jvm = spark.sparkContext._jvm
-    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    none = jvm.scala.Option.empty()
-    return delta_log, delta_log.update(False, none, none)
-
-
 def data_files(spark: SparkSession, path: str) -> DataFrame:
     """The table's current data files, from its log: path, partitionValues, size, ..."""
-    _, snapshot = _delta_log(spark, path)
+    _, snapshot = delta_log_snapshot(spark, path)
     return DataFrame(snapshot.allFiles().toDF(), spark)
 
 
@@ -250,7 +247,7 @@ def checkpoint(spark: SparkSession, table: LakeTable, policy: TablePolicy) -> di
     commit that happens to checkpoint: entries older than delta.logRetentionDuration go."""
     if not policy.checkpoint:
         return {}
-    delta_log, snapshot = _delta_log(spark, table.path)
+    delta_log, snapshot = delta_log_snapshot(spark, table.path)
     delta_log.checkpointAndCleanUpDeltaLog(snapshot, spark.sparkContext._jvm.scala.Option.empty())
     return {"checkpoint_version": int(snapshot.version())}
 

@@ -120,8 +120,11 @@ def read_pinned(spark: SparkSession, path: str) -> DataFrame:
     to a date it reads commits first; see lease.erasure_lease). The version is the latest, whose
     snapshot Delta has cached: the read costs what a plain one does.
     """
-    version = DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
-    return spark.read.format("delta").option("versionAsOf", version).load(path)
+    version = latest_version(spark, path)
+    reader = spark.read.format("delta")
+    if version is not None:  # else no table: the read fails with Delta's own error
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path)
 
 
 def retry_on_conflict(action: Callable[[], T], attempts: int, pause_seconds: float = 1.0) -> T:
@@ -162,10 +165,7 @@ def read_table(spark: SparkSession, lake: str, spec: TableSpec, version: int | N
 
 def table_version(spark: SparkSession, lake: str, spec: TableSpec) -> int | None:
     """The table's latest version, None when it does not exist."""
-    path = table_path(lake, spec)
-    if not is_table(spark, path):
-        return None
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
+    return latest_version(spark, table_path(lake, spec))
 
 
 def stream_app_id(spark: SparkSession, checkpoint: str, stream: str) -> str:
@@ -254,6 +254,27 @@ def has_delta_log(spark: SparkSession, path: str) -> bool:
     path without a table (a read that fails) takes about 0.1 s, an exception carried through Py4J."""
     filesystem, log_dir = delta_log_dir(spark, path)
     return bool(filesystem.exists(log_dir))
+
+
+def delta_log_snapshot(spark: SparkSession, path: str):
+    """Delta's JVM DeltaLog of the table at `path` and its latest snapshot, brought up to date from
+    the log (a listing, no Spark job): for what Delta's Python API does not offer (the latest
+    version without a history query, the log's files and checkpoints)."""
+    jvm = spark.sparkContext._jvm
+    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    none = jvm.scala.Option.empty()
+    return delta_log, delta_log.update(False, none, none)
+
+
+def latest_version(spark: SparkSession, path: str) -> int | None:
+    """The table's latest committed version, None when there is none yet (no log, or a log its
+    creator has not committed to: Delta's snapshot of it is version -1). Delta's `history(1)` gives
+    the same with a Spark job over the log: ~90 ms against ~7 ms here, paid by every ingest
+    micro-batch (its pinned read) and each table `daily` pins."""
+    if not has_delta_log(spark, path):
+        return None
+    version = int(delta_log_snapshot(spark, path)[1].version())
+    return version if version >= 0 else None
 
 
 def read_if_table(spark: SparkSession, path: str) -> DataFrame | None:

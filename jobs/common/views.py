@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 
 from pyspark.errors import AnalysisException
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import PROJECT_ROOT, Conf, load_conf
-from jobs.common.lake import read_if_table, read_table, table_path, table_version
+from jobs.common.lake import latest_version, read_table, table_path, table_version
 from jobs.transforms.archive import union_hot_and_archive
 from schemas import TABLES, TableSpec
 from schemas.tables import ARCHIVED_TABLES
@@ -166,16 +165,10 @@ def hot_and_archive(spark: SparkSession, lake: str, archive: str,
     if hot_version is None:
         return None
     hot = read_table(spark, lake, spec, hot_version)
-    archive_version = _latest_version(spark, table_path(archive, spec))
+    archive_version = latest_version(spark, table_path(archive, spec))
     if archive_version is None:
         return hot, None
     archived = read_table(spark, archive, spec, archive_version)
     return union_hot_and_archive(hot, archived, list(ARCHIVED_TABLES[spec.name])), archived
 
 
-def _latest_version(spark: SparkSession, path: str) -> int | None:
-    """The table's latest version, None when there is no table (read, so a table made by another
-    process since this session first looked is seen)."""
-    if read_if_table(spark, path) is None:
-        return None
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])

@@ -21,6 +21,7 @@ from jobs.common.lake import (
     conform,
     ensure_table,
     is_table,
+    latest_version,
     read_pinned,
     register_tables,
     side_by_side,
@@ -121,6 +122,22 @@ def test_a_table_created_by_another_process_is_seen_after_a_look_during_its_crea
     shutil.copytree(table_path(elsewhere, ARRIVALS), path)  # its first commit, as this session sees it
     assert not DeltaTable.isDeltaTable(spark, path)  # why is_table exists: Delta's cached answer
     assert is_table(spark, path)
+
+
+def test_the_latest_version_is_the_logs_and_a_table_being_created_has_none(spark, tmp_path):
+    lake, elsewhere = str(tmp_path / "lake"), str(tmp_path / "elsewhere")
+    path = table_path(lake, ARRIVALS)
+    assert latest_version(spark, path) is None  # no folder
+    (tmp_path / "lake" / ARRIVALS.name / "_delta_log").mkdir(parents=True)
+    assert latest_version(spark, path) is None  # its creator has not committed yet
+    ensure_table(spark, elsewhere, ARRIVALS)
+    arrival_rows(spark, dt.date(2026, 11, 20), 1).write.format("delta").mode("append").save(
+        table_path(elsewhere, ARRIVALS))
+    shutil.rmtree(path)
+    shutil.copytree(table_path(elsewhere, ARRIVALS), path)  # two commits another process made
+    history = DeltaTable.forPath(spark, path).history().select("version")
+    assert latest_version(spark, path) == history.agg(F.max("version")).first()[0] == 1
+    assert_df_equality(read_pinned(spark, path), spark.read.format("delta").load(path), ignore_row_order=True)
 
 
 def test_conform_orders_and_casts_to_the_spec(spark):
