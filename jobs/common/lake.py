@@ -36,7 +36,7 @@ def checkpoint_path(lake: str, query: str) -> str:
 
 def ensure_table(spark: SparkSession, lake: str, spec: TableSpec, policy: Mapping[str, str] | None = None) -> None:
     """Create the table from its spec unless it exists (comments, partitioning, properties, and the
-    `policy` properties of its maintain policy: maintenance.ensure_job_table gives them); an existing
+    properties of its maintain `policy`: maintenance.ensure_job_table gives them); an existing
     table gets the columns the spec added since (`maintain` brings its properties)."""
     if is_table(spark, table_path(lake, spec)):
         add_missing_columns(spark, lake, spec)
