@@ -29,7 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf
-from jobs.common.lake import delta_log_dir, is_table, retry_on_conflict, table_path
+from jobs.common.lake import delta_log_dir, delta_log_snapshot, is_table, retry_on_conflict, table_path
 from jobs.common.maintenance import ensure_job_table, user_buckets
 from jobs.common.spark import session_settings
 from jobs.transforms.erasure import (
@@ -202,8 +202,9 @@ def vacuum_now(spark: SparkSession, path: str) -> None:
 def forget_history(spark: SparkSession, path: str) -> int:
     """Checkpoint the latest version, then delete every log entry before it. Returns files deleted."""
     jvm = spark.sparkContext._jvm
-    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    delta_log.checkpoint()
+    # The snapshot brought up to date first: DeltaLog.checkpoint() alone takes the session's cached one.
+    delta_log, latest = delta_log_snapshot(spark, path)
+    delta_log.checkpoint(latest, jvm.scala.Option.empty())
     checkpoint_version = int(delta_log.readLastCheckpointFile().get().version())
     fs, log_dir = delta_log_dir(spark, path)
     deleted = 0
