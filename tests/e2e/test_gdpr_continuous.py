@@ -10,13 +10,16 @@ import os
 import signal
 import subprocess
 import threading
+import time
 
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import gdpr
+from jobs.common.config import load_conf
 from jobs.common.landing import utc_now
+from jobs.common.lease import writer_lease
 from tests.e2e.conftest import last_json_line, run_job_in_process
 from tests.e2e.producer import Landing
 from tests.e2e.test_continuous import DEADLINE_SECONDS, ERROR_LINE, Child, rows_reached
@@ -25,6 +28,7 @@ pytestmark = pytest.mark.e2e
 GONE = "gone-u7k2x"  # the erased user; no other id contains it
 OTHERS = ("stay-a", "stay-b", "stay-c")
 LANDING_PAUSE_SECONDS = 0.5  # between the files landed while the erasure runs
+PAUSED = "ingest-engagements waits for the erasure lease: gdpr"  # the stream's line when a batch waits
 
 
 def lines_read_reached(spark, batches_dir, expected: int):
@@ -76,6 +80,28 @@ def test_erasure_while_the_continuous_ingest_writes_loses_and_doubles_nothing(sp
             except Exception as error:  # noqa: BLE001 (shown by the assertion below)
                 failures.append(error)
 
+        # A writer already running when the request comes (a dims run, say) keeps the erasure
+        # waiting, its lease held, until the stream's next micro-batch has come and paused for it:
+        # so a batch surely meets the erasure, however fast the erasure itself is.
+        conf = load_conf("local", lake=str(lake))
+        writer_holds, paused = threading.Event(), []
+
+        def running_writer() -> None:
+            try:
+                with writer_lease(spark, conf, "dims"):
+                    writer_holds.set()
+                    deadline = time.monotonic() + DEADLINE_SECONDS
+                    while (PAUSED not in stream.stdout and stream.process.poll() is None
+                           and time.monotonic() < deadline):
+                        time.sleep(0.5)
+                    paused.append(PAUSED in stream.stdout)
+            except Exception as error:  # noqa: BLE001 (shown by the assertion below)
+                failures.append(error)
+                writer_holds.set()
+
+        writer = threading.Thread(target=running_writer, name="dims", daemon=True)
+        writer.start()
+        assert writer_holds.wait(DEADLINE_SECONDS), "the running writer never took its lease"
         lander = threading.Thread(target=keep_landing, name="lander", daemon=True)
         lander.start()
         try:
@@ -83,8 +109,10 @@ def test_erasure_while_the_continuous_ingest_writes_loses_and_doubles_nothing(sp
         finally:
             stop.set()
             lander.join()
+            writer.join()
         erasure_done = utc_now()
         assert not failures, failures
+        assert paused == [True], f"no micro-batch paused for the erasure\n{stream.output()}"
         assert code == 0 and erased["status"] == "ok", f"{erased}\n{stream.output()}"
         assert erased["per_table"]["fact_content_engagements"] == sum(e["user_id"] == GONE for e in first), erased
         for new, count in during:
@@ -131,10 +159,8 @@ def test_erasure_while_the_continuous_ingest_writes_loses_and_doubles_nothing(sp
     totals = rows.agg(*[F.sum(c).alias(c) for c in ("lines_read", "accepted", "erased")]).first()
     assert (totals["lines_read"], totals["accepted"], totals["erased"]) == (
         lines, len(landed) - len(in_flight), len(in_flight)), totals
-    # The stream ran through the erasure: a micro-batch came while the erasure held the lake and
-    # paused for it (its own log line: a batch stamps started_at only once it holds its lease, so
-    # comparing times with the job's end was a race), then batches went on writing after it.
-    assert "ingest-engagements waits for the erasure lease: gdpr" in stream.stdout, stream.output()
+    # The stream ran through the erasure: a micro-batch paused for it (asserted above), then
+    # batches went on writing after it.
     request = spark.read.format("delta").load(str(lake / "ops_gdpr_requests")).select("requested_at")
     after = rows.crossJoin(request).where((F.col("started_at") > F.col("requested_at")) & (F.col("accepted") > 0))
     assert after.count() >= 1, rows.orderBy("batch_id").collect()
