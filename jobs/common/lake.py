@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import join_path
+from jobs.common.hadoop_fs import hadoop_path
 from schemas import ALL_TABLES, TableSpec
 
 CHECKPOINTS = "_checkpoints"
@@ -245,8 +246,7 @@ def _match_condition(keys: list[str], target_filter: str | None) -> str:
 def delta_log_dir(spark: SparkSession, path: str):
     """The table's `_delta_log` folder as a Hadoop path, and its filesystem (the session's Hadoop
     configuration): (filesystem, path), for a look at the log that Delta's API does not offer."""
-    log_dir = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(join_path(path, "_delta_log"))
-    return log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), log_dir
+    return hadoop_path(spark, path, "_delta_log")
 
 
 def has_delta_log(spark: SparkSession, path: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -13,7 +12,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf, ConfigError, is_uri, join_path
+from jobs.common.hadoop_fs import hadoop_path, hadoop_path_of_uri, read_text
 from jobs.common.lake import stream_app_id
+from jobs.common.retention import SOURCE_LOG, source_log_entries
 from jobs.transforms.validation import TimeRules
 
 
@@ -85,20 +86,12 @@ def batch_source_files(spark: SparkSession, checkpoint: str, batch_id: int) -> l
     <batch id>.compact, which holds the entries of all batches so far, each with its batchId.
     Read on the driver through the Hadoop filesystem, so any filesystem Spark reads works.
     """
-    jvm = spark.sparkContext._jvm
-    log_dir = jvm.org.apache.hadoop.fs.Path(join_path(checkpoint, "sources/0"))
-    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     for name in (str(batch_id), f"{batch_id}.compact"):
-        entry = jvm.org.apache.hadoop.fs.Path(log_dir, name)
+        fs, entry = hadoop_path(spark, checkpoint, SOURCE_LOG, name)
         if fs.exists(entry):
-            stream = fs.open(entry)
-            try:
-                text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
-            finally:
-                stream.close()
-            files = [json.loads(line) for line in text.splitlines()[1:] if line.strip()]
-            return [file_path(f["path"]) for f in files if f.get("batchId", batch_id) == batch_id]
-    raise FileNotFoundError(f"no source log entry for batch {batch_id} under {log_dir}")
+            entries = source_log_entries(read_text(spark, fs, entry), batch_id)
+            return [file_path(path) for path, batch in entries if batch == batch_id]
+    raise FileNotFoundError(f"no source log entry for batch {batch_id} under {join_path(checkpoint, SOURCE_LOG)}")
 
 
 def file_path(uri: str) -> str:
@@ -140,12 +133,9 @@ def unreadable_files(spark: SparkSession, files: list[str]) -> dict[str, str]:
     """Of these landing files, the ones that cannot be read to their end -> the error's first line:
     a file that no longer exists, and a .gz file that is not whole gzip data. The gzip check
     decompresses on the executors (binaryFile), so it works on any Hadoop filesystem."""
-    jvm = spark.sparkContext._jvm
-    hadoop_conf = spark.sparkContext._jsc.hadoopConfiguration()
-
     def exists(path: str) -> bool:
-        hadoop = jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(path))
-        return bool(hadoop.getFileSystem(hadoop_conf).exists(hadoop))
+        fs, hadoop = hadoop_path_of_uri(spark, path)
+        return bool(fs.exists(hadoop))
 
     damaged = {f: VANISHED for f in files if not exists(f)}
     gzipped = [f for f in files if f.lower().endswith(".gz") and f not in damaged]

@@ -31,7 +31,8 @@ from typing import Iterator
 
 from pyspark.sql import SparkSession
 
-from jobs.common.config import Conf, join_path
+from jobs.common.config import Conf
+from jobs.common.hadoop_fs import hadoop_path, read_text
 
 log = logging.getLogger("shortvideo.lease")
 
@@ -62,21 +63,20 @@ class _Files:
     """The lease directory through Hadoop's FileSystem (the JVM's), small text files only."""
 
     def __init__(self, spark: SparkSession, lake: str) -> None:
-        jvm = spark.sparkContext._jvm
-        self._path = jvm.org.apache.hadoop.fs.Path
-        self.root = self._path(join_path(lake, LEASES))
-        self.fs = self.root.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-        self._jvm = jvm
+        self.spark, self.lake = spark, lake
+        self.fs, self.root = hadoop_path(spark, lake, LEASES)
 
     def write(self, name: str, text: str) -> None:
-        stream = self.fs.create(self._path(self.root, name), True)
+        _, file = hadoop_path(self.spark, self.lake, LEASES, name)
+        stream = self.fs.create(file, True)
         try:
             stream.write(bytearray(text.encode("utf-8")))
         finally:
             stream.close()
 
     def delete(self, name: str) -> None:
-        self.fs.delete(self._path(self.root, name), False)
+        _, file = hadoop_path(self.spark, self.lake, LEASES, name)
+        self.fs.delete(file, False)
 
     def read_all(self, prefix: str) -> list[str]:
         if not self.fs.exists(self.root):
@@ -87,11 +87,7 @@ class _Files:
             if not name.startswith(prefix) or not name.endswith(".json"):
                 continue
             try:
-                stream = self.fs.open(status.getPath())
-                try:
-                    texts.append(self._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
-                finally:
-                    stream.close()
+                texts.append(read_text(self.spark, self.fs, status.getPath()))
             except Exception:  # released between the listing and the read
                 continue
         return texts

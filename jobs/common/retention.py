@@ -18,9 +18,11 @@ import time
 
 from pyspark.sql import SparkSession
 
-from jobs.common.config import Conf, join_path
+from jobs.common.config import Conf
+from jobs.common.hadoop_fs import hadoop_path, hadoop_path_of_uri, read_text
 
 log = logging.getLogger("shortvideo.retention")
+SOURCE_LOG = "sources/0"  # the file source's log under a stream's checkpoint (one source per query)
 
 
 def expired_files(entries: list[tuple[str, int]], commits: dict[int, float], cutoff: float) -> list[str]:
@@ -50,27 +52,19 @@ def source_log_entries(text: str, batch_id: int) -> list[tuple[str, int]]:
 
 class _Checkpoint:
     def __init__(self, spark: SparkSession, checkpoint: str) -> None:
-        jvm = spark.sparkContext._jvm
-        self.jvm = jvm
-        self.path = jvm.org.apache.hadoop.fs.Path
-        self.root = checkpoint
-        self.conf = spark.sparkContext._jsc.hadoopConfiguration()
-        self.fs = self.path(checkpoint).getFileSystem(self.conf)
+        self.spark, self.root = spark, checkpoint
 
     def listing(self, sub: str) -> list:
-        directory = self.path(join_path(self.root, sub))
-        return list(self.fs.listStatus(directory)) if self.fs.exists(directory) else []
+        fs, directory = hadoop_path(self.spark, self.root, sub)
+        return list(fs.listStatus(directory)) if fs.exists(directory) else []
 
     def read(self, status) -> str:
-        stream = self.fs.open(status.getPath())
-        try:
-            return self.jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
-        finally:
-            stream.close()
+        fs, _ = hadoop_path(self.spark, self.root)
+        return read_text(self.spark, fs, status.getPath())
 
     def delete(self, uri: str) -> bool:
-        target = self.path(self.jvm.java.net.URI(uri))
-        return bool(target.getFileSystem(self.conf).delete(target, False))
+        fs, target = hadoop_path_of_uri(self.spark, uri)
+        return bool(fs.delete(target, False))
 
 
 def sweep_landing(spark: SparkSession, conf: Conf, checkpoint: str, now: float | None = None) -> int:
@@ -84,7 +78,7 @@ def sweep_landing(spark: SparkSession, conf: Conf, checkpoint: str, now: float |
         if name.isdigit():
             commits[int(name)] = status.getModificationTime() / 1000
     entries = []
-    for status in store.listing("sources/0"):
+    for status in store.listing(SOURCE_LOG):
         name = status.getPath().getName()
         if name.split(".")[0].isdigit() and not name.startswith("."):
             entries += source_log_entries(store.read(status), int(name.split(".")[0]))
