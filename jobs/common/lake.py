@@ -8,7 +8,6 @@ from typing import Callable, Mapping, TypeVar
 
 from delta import exceptions as delta_exceptions
 from delta.tables import DeltaMergeBuilder, DeltaTable
-from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -20,8 +19,6 @@ CHECKPOINTS = "_checkpoints"
 # Delta's Python exceptions are all commit-race conflicts, and they do not share a base class.
 COMMIT_CONFLICTS = tuple(getattr(delta_exceptions, name) for name in delta_exceptions.__all__)
 T = TypeVar("T")
-# What Spark and Delta say when a path holds no Delta table (yet).
-MISSING_TABLE_CONDITIONS = frozenset({"PATH_NOT_FOUND", "DELTA_MISSING_DELTA_TABLE", "DELTA_TABLE_NOT_FOUND"})
 # A MERGE's result row (DeltaMergeBuilder.execute) -> the commit metric of the same count.
 MERGE_COUNTS = {"numTargetRowsInserted": "num_inserted_rows", "numTargetRowsUpdated": "num_updated_rows",
                 "numTargetRowsDeleted": "num_deleted_rows"}
@@ -278,26 +275,19 @@ def latest_version(spark: SparkSession, path: str) -> int | None:
 
 
 def read_if_table(spark: SparkSession, path: str) -> DataFrame | None:
-    """The Delta table at `path`, or None when there is none yet (a read: see `is_table`)."""
-    if not has_delta_log(spark, path):
-        return None  # no table can be there: a table's first commit makes the folder
-    try:
-        return spark.read.format("delta").load(path)
-    except AnalysisException as error:
-        if error.getCondition() in MISSING_TABLE_CONDITIONS:
-            return None
-        raise
+    """The Delta table at `path`, or None when there is none yet (see `is_table`)."""
+    return spark.read.format("delta").load(path) if is_table(spark, path) else None
 
 
 def is_table(spark: SparkSession, path: str) -> bool:
-    """Whether `path` holds a Delta table now.
+    """Whether `path` holds a Delta table now: its log has a committed version, read afresh.
 
-    Not DeltaTable.isDeltaTable alone: it answers from the session's cached log of the path, which
-    only a read brings up to date. A path first looked at while another process was creating the
-    table (its `_delta_log` made, no commit yet) stays "no table" for the session's whole life: a
-    continuous ingest would never see the first erasure request. So a "no" is checked by a read.
+    Not DeltaTable.isDeltaTable: it answers from the session's cached log of the path. A path first
+    looked at while another process was creating the table (its `_delta_log` made, no commit yet)
+    would stay "no table" for the session's whole life: a continuous ingest would never see the
+    first erasure request.
     """
-    return DeltaTable.isDeltaTable(spark, path) or read_if_table(spark, path) is not None
+    return latest_version(spark, path) is not None
 
 
 def _target(spark: SparkSession, lake: str, spec: TableSpec) -> DeltaTable:
