@@ -43,6 +43,7 @@ FACTS = "fact_content_engagements"
 TRIGGER_SECONDS = 1
 READ_TIMEOUT_SECONDS = 300
 STEP_LINE = re.compile(r"^(\S+ \S+) INFO shortvideo\.ingest: engagements batch (\d+): (.+) in ([\d.]+)s$")
+WARM_UP, MEASURED = "warm-up", "file"  # the landed files' name prefixes: warm-up-001.jsonl, file-011.jsonl
 
 
 def engagement_lines(landing: Path) -> list[str]:
@@ -113,6 +114,11 @@ def batch_intervals(checkpoint: Path, first_batch: int) -> list[float]:
     return [committed[b] - committed[b - 1] for b in sorted(committed) if b > first_batch and b - 1 in committed]
 
 
+def of_kind(by_file: dict, kind: str) -> list:
+    """The values of the landed files of one kind (WARM_UP or MEASURED, their names' prefix)."""
+    return [value for name, value in by_file.items() if name.startswith(f"{kind}-")]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40, help="files landed one at a time, measured")
@@ -154,7 +160,7 @@ def main() -> int:
             wait_until_read(checkpoint, ["warm-up.jsonl"], ingest, log)
             landed: dict[str, float] = {}
             for number, chunk in enumerate(chunks[1:], start=1):
-                kind = "warm-up" if number <= args.warm_up_files else "file"
+                kind = WARM_UP if number <= args.warm_up_files else MEASURED
                 name = f"{kind}-{number:03d}.jsonl"
                 landed[name] = land(landing, name, chunk)
                 time.sleep(args.every)
@@ -168,10 +174,9 @@ def main() -> int:
     visible = visible_times(table)
     latency = {name: max(visible[e] for e in event_ids(chunk) if e in visible) - landed[name]
                for name, chunk in zip(landed, chunks[1:])}
-    delays = sorted(seconds for name, seconds in latency.items() if name.startswith("file-"))
-    warm_up = sorted(seconds for name, seconds in latency.items() if name.startswith("warm-up-"))
+    delays, warm_up = sorted(of_kind(latency, MEASURED)), sorted(of_kind(latency, WARM_UP))
     # The steady state's batches: from the one that read the first measured file.
-    first_batch = min(batch for name, batch in read_by.items() if name.startswith("file-"))
+    first_batch = min(of_kind(read_by, MEASURED))
     cycles = batch_intervals(checkpoint, first_batch)
     report = last_report(log.read_text(encoding="utf-8", errors="replace"))
     quantiles = statistics.quantiles(delays, n=20)
