@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,14 +29,28 @@ SPARK_SUBMIT = PROJECT_ROOT / "spark-submit.sh"
 # archive: `daily --pending` on a tiny lake took 22 and 23 s of CPU with it against 26 and 27 without.
 CLASS_ARCHIVE = class_archive()
 EXECUTOR_JVM_OPTIONS = f"-XX:TieredStopAtLevel=1 {class_archive_options(CLASS_ARCHIVE)}"
+# A driver's temporary folder holds a copy of the resolved jars (~97 MB). Spark deletes it in a
+# shutdown hook, which a crash test's SIGKILL skips: nine such folders were left in /tmp by every
+# run of the suite. The children's JVMs take their temporary folder under one of this test
+# process's, removed at the end of the session.
+CHILD_SCRATCH = Path(tempfile.gettempdir()) / f"shortvideo-test-children-{os.getpid()}"
 CHILD_JVM_ENV = {"SPARK_LOCAL_IP": "127.0.0.1",
                  "SPARK_SUBMIT_OPTS": (f"-XX:TieredStopAtLevel=1 {as_jvm_options()} "
+                                       f"-Djava.io.tmpdir={CHILD_SCRATCH} "
                                        f'-Dspark.executor.extraJavaOptions="{EXECUTOR_JVM_OPTIONS}"')}
 
 
 def child_env(**more: str) -> dict[str, str]:
     """This process's environment with CHILD_JVM_ENV and `more` on top."""
+    CHILD_SCRATCH.mkdir(exist_ok=True)  # the JVM's temporary folder must exist (native libraries go there)
     return {**os.environ, **CHILD_JVM_ENV, **more}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def children_scratch():
+    """CHILD_SCRATCH, with what killed children left in it, removed after the session."""
+    yield CHILD_SCRATCH
+    shutil.rmtree(CHILD_SCRATCH, ignore_errors=True)
 
 
 def last_json_line(stdout: str) -> dict:
