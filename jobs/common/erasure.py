@@ -29,7 +29,6 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.common.config import Conf
-from jobs.common.hadoop_fs import hadoop_path
 from jobs.common.lake import delta_log_dir, delta_log_snapshot, is_table, retry_on_conflict, table_path
 from jobs.common.maintenance import ensure_job_table, user_buckets
 from jobs.common.spark import session_settings
@@ -208,7 +207,7 @@ def forget_history(spark: SparkSession, path: str) -> int:
     delta_log.checkpoint(latest, jvm.scala.Option.empty())
     checkpoint_version = int(delta_log.readLastCheckpointFile().get().version())
     fs, log_dir = delta_log_dir(spark, path)
-    _, staged = hadoop_path(spark, path, "_delta_log", "_staged_commits")
+    _, staged = delta_log_dir(spark, path, "_staged_commits")
     deleted = 0
     for directory in (log_dir, staged):
         if not fs.exists(directory):

@@ -240,10 +240,11 @@ def _match_condition(keys: list[str], target_filter: str | None) -> str:
     return f"({target_filter}) AND {on}" if target_filter else on
 
 
-def delta_log_dir(spark: SparkSession, path: str):
-    """The table's `_delta_log` folder as a Hadoop path, and its filesystem (the session's Hadoop
-    configuration): (filesystem, path), for a look at the log that Delta's API does not offer."""
-    return hadoop_path(spark, path, "_delta_log")
+def delta_log_dir(spark: SparkSession, path: str, *parts: str):
+    """The table's `_delta_log` folder (or `parts` under it) as a Hadoop path, and its filesystem
+    (the session's Hadoop configuration): (filesystem, path), for a look at the log that Delta's API
+    does not offer."""
+    return hadoop_path(spark, path, "_delta_log", *parts)
 
 
 def has_delta_log(spark: SparkSession, path: str) -> bool:

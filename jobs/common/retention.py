@@ -53,14 +53,14 @@ def source_log_entries(text: str, batch_id: int) -> list[tuple[str, int]]:
 class _Checkpoint:
     def __init__(self, spark: SparkSession, checkpoint: str) -> None:
         self.spark, self.root = spark, checkpoint
+        self.fs, _ = hadoop_path(spark, checkpoint)
 
     def listing(self, sub: str) -> list:
-        fs, directory = hadoop_path(self.spark, self.root, sub)
-        return list(fs.listStatus(directory)) if fs.exists(directory) else []
+        _, directory = hadoop_path(self.spark, self.root, sub)
+        return list(self.fs.listStatus(directory)) if self.fs.exists(directory) else []
 
     def read(self, status) -> str:
-        fs, _ = hadoop_path(self.spark, self.root)
-        return read_text(self.spark, fs, status.getPath())
+        return read_text(self.spark, self.fs, status.getPath())
 
     def delete(self, uri: str) -> bool:
         fs, target = hadoop_path_of_uri(self.spark, uri)
